@@ -1,0 +1,34 @@
+# Build stage ---------------------------------------------------------------
+FROM maven:3.9.9-eclipse-temurin-17 AS build
+WORKDIR /build
+
+# Resolve dependencies first so that this layer is cached until pom.xml changes.
+# (go-offline cannot always see every plugin dependency; whatever it misses is
+# downloaded by the package step below.)
+COPY pom.xml ./
+RUN mvn -B dependency:go-offline || true
+
+COPY src ./src
+COPY routes ./routes
+RUN mvn -B -DskipTests package
+
+# Runtime stage -------------------------------------------------------------
+FROM eclipse-temurin:17.0.13_11-jre
+WORKDIR /app
+
+COPY --from=build /build/target/cache-invalidation.jar ./cache-invalidation.jar
+COPY --from=build /build/target/lib/ ./lib/
+COPY routes/ ./routes/
+COPY application.properties ./application.properties
+
+# Unprivileged user; /data holds the pipeline's offsets and schema history.
+RUN useradd --system --uid 10001 --home-dir /app --shell /usr/sbin/nologin app \
+    && mkdir -p /data \
+    && chown app /data
+USER app
+ENV DATA_DIR=/data
+EXPOSE 8080
+
+# The application reads routes/*.yaml and application.properties from the working directory.
+# Pass "pipeline" or "worker" as the command.
+ENTRYPOINT ["java", "-jar", "cache-invalidation.jar"]

@@ -1,0 +1,66 @@
+package dev.cacheinvalidation;
+
+import java.util.Arrays;
+import java.util.Locale;
+
+import dev.cacheinvalidation.config.ConfigurationException;
+import org.apache.camel.main.Main;
+
+/**
+ * {@code java -jar cache-invalidation.jar [all|pipeline|worker]}: runs the routes in {@code routes/} with the
+ * settings of {@code application.properties} in the working directory. {@code pipeline} runs only the binlog to
+ * stream route, {@code worker} only the invalidation worker, {@code all} (the default) both.
+ */
+public final class Application {
+
+    enum Role {
+        ALL("file:routes/*.camel.yaml"),
+        PIPELINE("file:routes/cdc-to-stream.camel.yaml"),
+        WORKER("file:routes/invalidation-worker.camel.yaml");
+
+        final String routes;
+
+        Role(String routes) {
+            this.routes = routes;
+        }
+    }
+
+    private Application() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        Role role = Role.ALL;
+        String[] rest = args;
+        if (args.length > 0 && !args[0].startsWith("-")) {
+            try {
+                role = Role.valueOf(args[0].toUpperCase(Locale.ROOT));
+            } catch (IllegalArgumentException e) {
+                System.err.println("cache-invalidation: unknown role '" + args[0] + "': use all, pipeline or worker");
+                System.exit(2);
+            }
+            rest = Arrays.copyOfRange(args, 1, args.length);
+        }
+        Main main = new Main(Application.class);
+        main.setPropertyPlaceholderLocations("file:application.properties;optional=true");
+        main.addOverrideProperty("camel.main.routesIncludePattern", role.routes);
+        try {
+            System.exit(main.run(rest));
+        } catch (Exception e) {
+            ConfigurationException problem = configurationProblem(e);
+            if (problem == null) {
+                throw e;
+            }
+            System.err.println("cache-invalidation: configuration error: " + problem.getMessage());
+            System.exit(2);
+        }
+    }
+
+    private static ConfigurationException configurationProblem(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof ConfigurationException c) {
+                return c;
+            }
+        }
+        return null;
+    }
+}

@@ -1,0 +1,142 @@
+package dev.cacheinvalidation.batching;
+
+import dev.cacheinvalidation.event.ChangeEvent;
+import dev.cacheinvalidation.event.SkippedRecord;
+import dev.cacheinvalidation.event.SourceChange;
+import dev.cacheinvalidation.event.TransactionBoundary;
+import org.apache.camel.AggregationStrategy;
+import org.apache.camel.Exchange;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Groups source changes into {@link EventBatch}es of whole transactions for the aggregator EIP.
+ * <p>
+ * A batch is ready (exchange property {@link #READY_PROPERTY}) once it holds {@code maxEvents} events; the
+ * aggregator's completion interval closes it earlier on time. Events of a transaction whose END has not arrived
+ * are held here, outside the batch, so a completion by time never cuts a transaction. A transaction is only cut
+ * when it grows beyond {@code hardCap} events, with a warning. When a transaction ends and would push a non-empty
+ * batch past {@code maxEvents}, the batch is completed first (pre-completion), so large transactions travel alone.
+ * <p>
+ * Transaction boundaries arrive as BEGIN and END records that both carry the transaction id: the first one seen
+ * for an id opens it, the second closes it. Changes outside any transaction (snapshot reads, servers without
+ * transaction metadata) count as transactions of their own.
+ * <p>
+ * Called by the aggregator under its lock, from one source thread; not for use by several aggregators at once.
+ */
+public class TransactionBatchStrategy implements AggregationStrategy {
+
+    public static final String READY_PROPERTY = "CacheInvalidationBatchReady";
+
+    private static final Logger LOG = LoggerFactory.getLogger(TransactionBatchStrategy.class);
+
+    private int maxEvents = 100;
+    private int hardCap = 10_000;
+    private OpenTransaction open;
+
+    @Override
+    public Exchange aggregate(Exchange oldExchange, Exchange newExchange) {
+        Exchange group = oldExchange == null ? newExchange : oldExchange;
+        EventBatch batch = oldExchange == null ? new EventBatch() : oldExchange.getProperty(EventBatch.PROPERTY, EventBatch.class);
+        add(batch, newExchange.getMessage().getBody(SourceChange.class), sequenceOf(newExchange));
+        group.setProperty(EventBatch.PROPERTY, batch);
+        group.setProperty(READY_PROPERTY, batch.size() >= maxEvents);
+        group.getMessage().setBody(batch);
+        return group;
+    }
+
+    @Override
+    public boolean canPreComplete() {
+        return true;
+    }
+
+    @Override
+    public boolean preComplete(Exchange oldExchange, Exchange newExchange) {
+        if (oldExchange == null || open == null) {
+            return false;
+        }
+        EventBatch batch = oldExchange.getProperty(EventBatch.PROPERTY, EventBatch.class);
+        return newExchange.getMessage().getBody() instanceof TransactionBoundary end && end.transactionId().equals(open.id())
+                && batch != null && !batch.isEmpty() && batch.size() + open.size() > maxEvents;
+    }
+
+    /** The batching rules, without Camel. */
+    void add(EventBatch batch, SourceChange change, long sequence) {
+        if (change instanceof TransactionBoundary boundary) {
+            if (open != null && open.id().equals(boundary.transactionId())) {
+                open.cover(sequence);
+                batch.append(open, true);
+                open = null;
+            } else {
+                if (open != null) {
+                    LOG.warn("Transaction {} had no END before transaction {} began", open.id(), boundary.transactionId());
+                    batch.append(open, true);
+                }
+                open = new OpenTransaction(boundary.transactionId());
+                open.cover(sequence);
+            }
+        } else if (change instanceof ChangeEvent event) {
+            if (open == null) {
+                batch.add(event, sequence);
+                batch.countTransaction();
+            } else if (event.tx() == null || event.tx().equals(open.id())) {
+                open.add(event.tx() == null ? withTx(event, open.id()) : event, sequence);
+                if (open.size() >= hardCap) {
+                    LOG.warn("Transaction {} exceeds {} events: writing it in several batches", open.id(), hardCap);
+                    batch.append(open, false);
+                    open = new OpenTransaction(open.id());
+                }
+            } else {
+                LOG.warn("Transaction {} had no END before an event of transaction {}", open.id(), event.tx());
+                batch.append(open, true);
+                open = null;
+                batch.add(event, sequence);
+                batch.countTransaction();
+            }
+        } else if (change instanceof SkippedRecord) {
+            if (open != null) {
+                open.cover(sequence);
+            } else {
+                batch.cover(sequence);
+            }
+        } else {
+            throw new IllegalArgumentException("Not a source change: " + change);
+        }
+    }
+
+    private static ChangeEvent withTx(ChangeEvent e, String tx) {
+        return new ChangeEvent(e.op(), e.table(), e.before(), e.after(), e.tags(), e.source(), tx);
+    }
+
+    private static long sequenceOf(Exchange exchange) {
+        Long sequence = exchange.getProperty(SourceChange.SEQUENCE_PROPERTY, Long.class);
+        return sequence == null ? -1 : sequence;
+    }
+
+    /** True while a transaction has begun and not yet ended. */
+    public boolean hasOpenTransaction() {
+        return open != null;
+    }
+
+    public int getMaxEvents() {
+        return maxEvents;
+    }
+
+    public void setMaxEvents(int maxEvents) {
+        if (maxEvents < 1) {
+            throw new IllegalArgumentException("batch.maxEvents must be at least 1, was " + maxEvents);
+        }
+        this.maxEvents = maxEvents;
+    }
+
+    public int getHardCap() {
+        return hardCap;
+    }
+
+    public void setHardCap(int hardCap) {
+        if (hardCap < 1) {
+            throw new IllegalArgumentException("batch.hardCap must be at least 1, was " + hardCap);
+        }
+        this.hardCap = hardCap;
+    }
+}

@@ -1,0 +1,121 @@
+package dev.cacheinvalidation.config;
+
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.Locale;
+import java.util.Properties;
+
+/**
+ * Connects once before the pipeline starts, tells MySQL from MariaDB, and checks what change data capture needs
+ * (binlog on, ROW format, FULL row image, replication grants), so a wrong setup fails with one clear message
+ * instead of a connector stack trace later.
+ */
+public final class DatabasePreflight {
+
+    private DatabasePreflight() {
+    }
+
+    public static ServerFlavor check(MysqlDsn dsn) {
+        try (Connection connection = connect(dsn); Statement statement = connection.createStatement()) {
+            String version = queryString(statement, "SELECT VERSION()");
+            ServerFlavor flavor = ServerFlavor.fromVersion(version);
+            if (dsn.declaredFlavor().isPresent() && dsn.declaredFlavor().get() != flavor) {
+                throw new ConfigurationException("MYSQL_DSN says mariadb:// but " + where(dsn) + " is MySQL " + version
+                        + ": use mysql://");
+            }
+            checkBinlog(statement, dsn);
+            checkGrants(statement, dsn, flavor);
+            return flavor;
+        } catch (SQLException e) {
+            throw explain(e, dsn);
+        }
+    }
+
+    private static Connection connect(MysqlDsn dsn) throws SQLException {
+        Properties props = new Properties();
+        props.setProperty("user", dsn.user());
+        props.setProperty("password", dsn.password());
+        props.setProperty("connectTimeout", "5000");
+        String url;
+        if (dsn.declaredFlavor().orElse(ServerFlavor.MYSQL) == ServerFlavor.MARIADB) {
+            url = "jdbc:mariadb://" + dsn.host() + ":" + dsn.port() + "/";
+        } else {
+            props.setProperty("allowPublicKeyRetrieval", "true");
+            props.setProperty("sslMode", "PREFERRED");
+            url = "jdbc:mysql://" + dsn.host() + ":" + dsn.port() + "/";
+        }
+        return DriverManager.getConnection(url, props);
+    }
+
+    private static void checkBinlog(Statement statement, MysqlDsn dsn) throws SQLException {
+        try (ResultSet rs = statement.executeQuery("SELECT @@log_bin, @@binlog_format, @@binlog_row_image")) {
+            rs.next();
+            String fix = " on " + where(dsn) + ": start the server with log_bin on, binlog_format=ROW and binlog_row_image=FULL";
+            if (!"1".equals(rs.getString(1)) && !"ON".equalsIgnoreCase(rs.getString(1))) {
+                throw new ConfigurationException("binary logging is off" + fix);
+            }
+            if (!"ROW".equalsIgnoreCase(rs.getString(2))) {
+                throw new ConfigurationException("binlog_format is " + rs.getString(2) + fix);
+            }
+            if (!"FULL".equalsIgnoreCase(rs.getString(3))) {
+                throw new ConfigurationException("binlog_row_image is " + rs.getString(3) + fix);
+            }
+        }
+    }
+
+    private static void checkGrants(Statement statement, MysqlDsn dsn, ServerFlavor flavor) throws SQLException {
+        StringBuilder grants = new StringBuilder();
+        try (ResultSet rs = statement.executeQuery("SHOW GRANTS FOR CURRENT_USER()")) {
+            while (rs.next()) {
+                grants.append(rs.getString(1).toUpperCase(Locale.ROOT)).append('\n');
+            }
+        }
+        String text = grants.toString();
+        if (text.contains("GRANT ALL PRIVILEGES ON *.*")) {
+            return;
+        }
+        String[] needed = { "REPLICATION SLAVE", flavor.binlogStatusPrivilege(), "SELECT" };
+        for (String privilege : needed) {
+            if (!text.contains(privilege)) {
+                throw new ConfigurationException("user '" + dsn.user() + "' on " + where(dsn) + " lacks " + privilege
+                        + ": GRANT SELECT, RELOAD, SHOW DATABASES, REPLICATION SLAVE, " + flavor.binlogStatusPrivilege()
+                        + " ON *.* TO '" + dsn.user() + "'");
+            }
+        }
+    }
+
+    private static ConfigurationException explain(SQLException e, MysqlDsn dsn) {
+        if (e.getErrorCode() == 1045 || "28000".equals(e.getSQLState())) {
+            return new ConfigurationException("the server at " + where(dsn) + " refused user '" + dsn.user()
+                    + "': check the user and password in MYSQL_DSN");
+        }
+        if (e.getErrorCode() == 1049) {
+            return new ConfigurationException("database '" + dsn.database() + "' does not exist on " + where(dsn)
+                    + ": fix the path of MYSQL_DSN");
+        }
+        return new ConfigurationException("cannot use the database at " + where(dsn) + " (" + firstLine(e.getMessage())
+                + "): is it running and reachable? MYSQL_DSN=" + dsn.redacted(), e);
+    }
+
+    private static String queryString(Statement statement, String sql) throws SQLException {
+        try (ResultSet rs = statement.executeQuery(sql)) {
+            rs.next();
+            return rs.getString(1);
+        }
+    }
+
+    private static String where(MysqlDsn dsn) {
+        return dsn.host() + ":" + dsn.port();
+    }
+
+    private static String firstLine(String message) {
+        if (message == null) {
+            return "no detail";
+        }
+        int nl = message.indexOf('\n');
+        return nl < 0 ? message : message.substring(0, nl);
+    }
+}

@@ -1,0 +1,45 @@
+package dev.cacheinvalidation.config;
+
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+import org.apache.camel.CamelContext;
+import org.apache.camel.CamelContextAware;
+import org.apache.camel.spi.PropertiesFunction;
+
+/**
+ * The {@code {{mysql:KEY}}} placeholder: the parts of {@code MYSQL_DSN} (host, port, user, password, database) and
+ * the Debezium connector settings that fit the server behind it (connectorClass, jdbcDriver, protocol, sslMode,
+ * sourceInfoStructMaker, flavor). The DSN comes from the property {@code cdc.dsn} (default: the MYSQL_DSN
+ * environment variable); the server is checked once per DSN.
+ */
+@org.apache.camel.spi.annotations.PropertiesFunction("mysql")
+public class MysqlPropertiesFunction implements PropertiesFunction, CamelContextAware {
+
+    private static final Map<String, CdcSource> CHECKED = new ConcurrentHashMap<>();
+
+    private CamelContext camelContext;
+
+    @Override
+    public String getName() {
+        return "mysql";
+    }
+
+    @Override
+    public String apply(String key) {
+        String raw = camelContext.getPropertiesComponent().resolveProperty("cdc.dsn")
+                .orElseGet(() -> System.getenv("MYSQL_DSN"));
+        CdcSource source = CHECKED.computeIfAbsent(raw == null ? "" : raw, CdcSource::resolve);
+        return source.property(key.trim());
+    }
+
+    @Override
+    public CamelContext getCamelContext() {
+        return camelContext;
+    }
+
+    @Override
+    public void setCamelContext(CamelContext camelContext) {
+        this.camelContext = camelContext;
+    }
+}

@@ -1,0 +1,67 @@
+package dev.cacheinvalidation.event;
+
+import java.util.ArrayList;
+import java.util.Map;
+
+import org.apache.camel.Exchange;
+import org.apache.camel.Message;
+import org.apache.camel.Processor;
+import org.apache.camel.component.debezium.DebeziumConstants;
+import org.apache.kafka.connect.data.Struct;
+
+/** Turns the exchange of the {@code debezium-mysql:} consumer into a {@link SourceChange} body. */
+public class DebeziumChangeMapper implements Processor {
+
+    @Override
+    public void process(Exchange exchange) {
+        Message in = exchange.getMessage();
+        in.setBody(map(in));
+    }
+
+    static SourceChange map(Message in) {
+        String identifier = in.getHeader(DebeziumConstants.HEADER_IDENTIFIER, String.class);
+        String operation = in.getHeader(DebeziumConstants.HEADER_OPERATION, String.class);
+        Object body = in.getBody();
+        if (identifier != null && identifier.endsWith(".transaction") && operation == null) {
+            return new TransactionBoundary(transactionId(in.getHeader(DebeziumConstants.HEADER_KEY)));
+        }
+        if (operation == null || in.getHeader(DebeziumConstants.HEADER_DDL_SQL) != null) {
+            return new SkippedRecord(identifier == null ? "record without operation" : "schema change on " + identifier);
+        }
+        @SuppressWarnings("unchecked")
+        Map<String, Object> source = in.getHeader(DebeziumConstants.HEADER_SOURCE_METADATA, Map.class);
+        return toEvent(operation, source, in.getHeader(DebeziumConstants.HEADER_BEFORE, Struct.class),
+                body instanceof Struct after ? after : null);
+    }
+
+    /** The mapping proper, from the parts of a Debezium change record. */
+    public static ChangeEvent toEvent(String operation, Map<String, Object> source, Struct before, Struct after) {
+        Map<String, Object> src = source == null ? Map.of() : source;
+        String table = src.get("db") + "." + src.get("table");
+        String gtid = string(src.get("gtid"));
+        ChangeEvent.SourcePosition position = new ChangeEvent.SourcePosition(string(src.get("file")),
+                longValue(src.get("pos")), intValue(src.get("row")), gtid, longValue(src.get("server_id")),
+                longValue(src.get("ts_ms")));
+        return new ChangeEvent(operation, table, ColumnValues.toMap(before), ColumnValues.toMap(after),
+                new ArrayList<>(), position, gtid);
+    }
+
+    private static String transactionId(Object key) {
+        if (key instanceof Struct struct) {
+            return string(struct.schema().field("id") != null ? struct.get("id") : struct.toString());
+        }
+        return string(key);
+    }
+
+    private static String string(Object o) {
+        return o == null ? null : o.toString();
+    }
+
+    private static Long longValue(Object o) {
+        return o instanceof Number n ? n.longValue() : null;
+    }
+
+    private static Integer intValue(Object o) {
+        return o instanceof Number n ? n.intValue() : null;
+    }
+}

@@ -1,0 +1,218 @@
+package dev.cacheinvalidation.js;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+import dev.cacheinvalidation.config.ConfigurationException;
+import org.graalvm.polyglot.Context;
+import org.graalvm.polyglot.Engine;
+import org.graalvm.polyglot.EnvironmentAccess;
+import org.graalvm.polyglot.HostAccess;
+import org.graalvm.polyglot.PolyglotAccess;
+import org.graalvm.polyglot.PolyglotException;
+import org.graalvm.polyglot.Source;
+import org.graalvm.polyglot.SourceSection;
+import org.graalvm.polyglot.Value;
+import org.graalvm.polyglot.io.IOAccess;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs the user's {@code processBatch(events)} on one GraalJS engine with the script parsed once. Events cross
+ * the border as one JSON text each way: JSON.parse and JSON.stringify inside the engine are far cheaper than
+ * converting Java objects member by member, and the stream wants JSON anyway.
+ * <p>
+ * The script gets plain JavaScript: no host classes, files, network, environment, threads or processes;
+ * {@code console.log} goes to the application log. A call that runs longer than the timeout is cancelled.
+ * Not thread-safe: one batch at a time, which is how the pipeline calls it.
+ */
+public final class ScriptRuntime implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ScriptRuntime.class);
+    private static final Logger CONSOLE = LoggerFactory.getLogger("dev.cacheinvalidation.js.console");
+
+    /** Wraps processBatch: JSON text in, one JSON text per returned event out (joined by newlines). */
+    private static final Source ADAPTER = Source.create("js", """
+            (function (processBatch) {
+              return function (json) {
+                const out = processBatch(JSON.parse(json));
+                if (!Array.isArray(out)) {
+                  throw new TypeError('processBatch must return an array of events, it returned '
+                      + (out === null ? 'null' : typeof out));
+                }
+                const lines = new Array(out.length);
+                for (let i = 0; i < out.length; i++) {
+                  const e = out[i];
+                  if (e === null || typeof e !== 'object' || typeof e.table !== 'string' || typeof e.op !== 'string') {
+                    throw new TypeError('processBatch returned an element at index ' + i
+                        + ' that is not an event (an object with string op and table)');
+                  }
+                  lines[i] = JSON.stringify(e);
+                }
+                return lines.join('\\n');
+              };
+            })
+            """);
+
+    private static final Engine ENGINE = Engine.newBuilder("js")
+            .option("engine.WarnInterpreterOnly", "false")
+            .build();
+
+    private final Path scriptFile;
+    private final Source script;
+    private final long timeoutMs;
+    private final ScheduledExecutorService watchdog;
+    private Context context;
+    private Value adapter;
+
+    public ScriptRuntime(Path scriptFile, long timeoutMs) {
+        this.scriptFile = scriptFile;
+        this.timeoutMs = timeoutMs;
+        this.script = load(scriptFile);
+        this.watchdog = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "script-watchdog");
+            t.setDaemon(true);
+            return t;
+        });
+        open();
+    }
+
+    private static Source load(Path file) {
+        try {
+            return Source.newBuilder("js", Files.readString(file), file.toString()).build();
+        } catch (NoSuchFileException e) {
+            throw new ConfigurationException("script file " + file + " does not exist: set script.file to your .js file");
+        } catch (IOException e) {
+            throw new ConfigurationException("cannot read script file " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    private void open() {
+        Context ctx = Context.newBuilder("js")
+                .engine(ENGINE)
+                .allowHostAccess(HostAccess.NONE)
+                .allowHostClassLookup(name -> false)
+                .allowIO(IOAccess.NONE)
+                .allowCreateThread(false)
+                .allowCreateProcess(false)
+                .allowNativeAccess(false)
+                .allowPolyglotAccess(PolyglotAccess.NONE)
+                .allowEnvironmentAccess(EnvironmentAccess.NONE)
+                .out(new LogStream())
+                .err(new LogStream())
+                .build();
+        try {
+            ctx.eval(script);
+            Value processBatch = ctx.getBindings("js").getMember("processBatch");
+            if (processBatch == null || !processBatch.canExecute()) {
+                throw new ConfigurationException("script " + scriptFile + " defines no function processBatch(events)");
+            }
+            adapter = ctx.eval(ADAPTER).execute(processBatch);
+            context = ctx;
+        } catch (PolyglotException e) {
+            ctx.close(true);
+            throw new ConfigurationException("script " + describe(e), e);
+        } catch (RuntimeException e) {
+            ctx.close(true);
+            throw e;
+        }
+    }
+
+    /**
+     * Calls processBatch with the events (a JSON array) and returns the JSON text of each event it returned.
+     *
+     * @throws ScriptFailure when the script throws, runs out of time, or returns something that is not events
+     */
+    public List<String> processBatch(String eventsJson) {
+        AtomicBoolean timedOut = new AtomicBoolean();
+        Context running = context;
+        ScheduledFuture<?> cancel = watchdog.schedule(() -> {
+            timedOut.set(true);
+            running.close(true);
+        }, timeoutMs, TimeUnit.MILLISECONDS);
+        try {
+            String lines = adapter.execute(eventsJson).asString();
+            return lines.isEmpty() ? List.of() : List.of(lines.split("\n"));
+        } catch (PolyglotException e) {
+            if (timedOut.get() || e.isCancelled()) {
+                reopen();
+                throw new ScriptFailure("script " + scriptFile + " did not return within " + timeoutMs + " ms", e);
+            }
+            if (e.isResourceExhausted() || e.isInternalError()) {
+                reopen();
+            }
+            throw new ScriptFailure("script " + describe(e), e);
+        } catch (IllegalStateException e) {
+            // the watchdog closed the context just as the call ended
+            reopen();
+            throw new ScriptFailure("script " + scriptFile + " did not return within " + timeoutMs + " ms", e);
+        } finally {
+            cancel.cancel(false);
+        }
+    }
+
+    private void reopen() {
+        try {
+            context.close(true);
+        } catch (RuntimeException ignored) {
+            // already closed by the watchdog
+        }
+        open();
+    }
+
+    private String describe(PolyglotException e) {
+        SourceSection at = e.getSourceLocation();
+        String where = at != null && at.getSource() != null && !at.getSource().getName().startsWith("Unnamed")
+                ? at.getSource().getName() + ":" + at.getStartLine()
+                : scriptFile.toString();
+        return where + ": " + e.getMessage();
+    }
+
+    @Override
+    public void close() {
+        watchdog.shutdownNow();
+        if (context != null) {
+            context.close(true);
+        }
+    }
+
+    /** Line-buffered output from console.log and friends into the application log. */
+    private static final class LogStream extends OutputStream {
+        private final java.io.ByteArrayOutputStream line = new java.io.ByteArrayOutputStream();
+
+        @Override
+        public synchronized void write(int b) {
+            if (b == '\n') {
+                flushLine();
+            } else {
+                line.write(b);
+            }
+        }
+
+        @Override
+        public synchronized void flush() {
+            if (line.size() > 0) {
+                flushLine();
+            }
+        }
+
+        private void flushLine() {
+            CONSOLE.info(line.toString(StandardCharsets.UTF_8));
+            line.reset();
+        }
+    }
+
+    static {
+        LOG.debug("GraalJS engine {} ready", ENGINE.getVersion());
+    }
+}

@@ -1,0 +1,88 @@
+package dev.cacheinvalidation.offsets;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Collection;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Future;
+
+import io.debezium.embedded.KafkaConnectUtil;
+import org.apache.kafka.connect.runtime.WorkerConfig;
+import org.apache.kafka.connect.storage.OffsetBackingStore;
+import org.apache.kafka.connect.util.Callback;
+
+/**
+ * Debezium offset store that saves an offset only once the {@link OffsetGate} says every record before it is in
+ * the stream. The actual saving is done by a delegate: the file store by default, or the class named by
+ * {@value #DELEGATE} (for example Debezium's Redis offset store, so a pod needs no volume).
+ */
+public class GatedOffsetBackingStore implements OffsetBackingStore {
+
+    public static final String DELEGATE = "offset.storage.gated.delegate";
+
+    private final OffsetGate gate = OffsetGate.global();
+    private OffsetBackingStore delegate;
+
+    @Override
+    public void configure(WorkerConfig config) {
+        Map<String, String> settings = config.originalsStrings();
+        String delegateClass = settings.getOrDefault(DELEGATE, "file");
+        if ("file".equals(delegateClass) || "org.apache.kafka.connect.storage.FileOffsetBackingStore".equals(delegateClass)) {
+            createParentDirectory(settings.get("offset.storage.file.filename"));
+            delegate = KafkaConnectUtil.fileOffsetBackingStore();
+        } else {
+            try {
+                delegate = (OffsetBackingStore) Class.forName(delegateClass).getDeclaredConstructor().newInstance();
+            } catch (ReflectiveOperationException | ClassCastException e) {
+                throw new IllegalArgumentException(DELEGATE + "=" + delegateClass + " is not an offset store class", e);
+            }
+        }
+        delegate.configure(config);
+    }
+
+    private static void createParentDirectory(String file) {
+        if (file == null) {
+            return;
+        }
+        Path parent = Path.of(file).toAbsolutePath().getParent();
+        try {
+            Files.createDirectories(parent);
+        } catch (IOException e) {
+            throw new IllegalArgumentException("cannot create the data directory " + parent + ": " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public void start() {
+        delegate.start();
+    }
+
+    @Override
+    public void stop() {
+        gate.flushBeforeStop();
+        delegate.stop();
+    }
+
+    @Override
+    public Future<Map<ByteBuffer, ByteBuffer>> get(Collection<ByteBuffer> keys) {
+        return delegate.get(keys);
+    }
+
+    @Override
+    public Future<Void> set(Map<ByteBuffer, ByteBuffer> values, Callback<Void> callback) {
+        gate.whenDelivered(() -> delegate.set(values, null));
+        if (callback != null) {
+            callback.onCompletion(null, null);
+        }
+        return CompletableFuture.completedFuture(null);
+    }
+
+    @Override
+    public Set<Map<String, Object>> connectorPartitions(String connectorName) {
+        return delegate.connectorPartitions(connectorName);
+    }
+}

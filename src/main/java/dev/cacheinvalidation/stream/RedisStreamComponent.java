@@ -1,0 +1,24 @@
+package dev.cacheinvalidation.stream;
+
+import java.util.Map;
+
+import org.apache.camel.Endpoint;
+import org.apache.camel.spi.annotations.Component;
+import org.apache.camel.support.DefaultComponent;
+
+/** {@code redis-stream:<stream>}: append batches of entries atomically, consume them through a consumer group. */
+@Component("redis-stream")
+public class RedisStreamComponent extends DefaultComponent {
+
+    @Override
+    protected Endpoint createEndpoint(String uri, String remaining, Map<String, Object> parameters) throws Exception {
+        if (remaining == null || remaining.isBlank()) {
+            throw new IllegalArgumentException("redis-stream needs a stream key: redis-stream:<stream>");
+        }
+        RedisStreamConfiguration configuration = new RedisStreamConfiguration();
+        configuration.setStream(remaining);
+        RedisStreamEndpoint endpoint = new RedisStreamEndpoint(uri, this, configuration);
+        setProperties(configuration, parameters);
+        return endpoint;
+    }
+}

@@ -1,0 +1,165 @@
+package dev.cacheinvalidation.stream;
+
+import org.apache.camel.spi.Metadata;
+import org.apache.camel.spi.UriParam;
+import org.apache.camel.spi.UriParams;
+import org.apache.camel.spi.UriPath;
+
+/** Options of a {@code redis-stream:} endpoint. */
+@UriParams
+public class RedisStreamConfiguration implements Cloneable {
+
+    @UriPath
+    @Metadata(required = true, description = "The stream key")
+    private String stream;
+    @UriParam(defaultValue = "redis://localhost:6379", secret = true,
+              description = "Redis address: redis://[user:password@]host:port[/db], rediss:// for TLS")
+    private String redisUri = "redis://localhost:6379";
+    @UriParam(defaultValue = "event", description = "Field that holds the payload of each entry")
+    private String field = "event";
+    @UriParam(label = "producer", defaultValue = "0",
+              description = "Approximate upper bound of the stream length (XADD MAXLEN ~); 0 keeps every entry")
+    private long maxLen;
+    @UriParam(label = "consumer", defaultValue = "cache-workers", description = "Consumer group")
+    private String group = "cache-workers";
+    @UriParam(label = "consumer", description = "Consumer name in the group; default worker-<pid>, with -<n> per extra thread")
+    private String consumerName;
+    @UriParam(label = "consumer", defaultValue = "1", description = "Reading threads, each a consumer of its own")
+    private int concurrentConsumers = 1;
+    @UriParam(label = "consumer", defaultValue = "100", description = "Entries per read (COUNT), one exchange each read")
+    private int batchSize = 100;
+    @UriParam(label = "consumer", defaultValue = "5000", description = "How long a read waits for new entries (BLOCK)")
+    private long blockMs = 5000;
+    @UriParam(label = "consumer", defaultValue = "60000",
+              description = "Entries pending longer than this at another consumer are taken over (XAUTOCLAIM)")
+    private long claimIdleMs = 60000;
+    @UriParam(label = "consumer", defaultValue = "5",
+              description = "Deliveries after which an entry the route cannot handle goes to the dead-letter stream")
+    private int maxDeliveries = 5;
+    @UriParam(label = "consumer", description = "Dead-letter stream; default <stream>:dlq")
+    private String deadLetterStream;
+    @UriParam(defaultValue = "100", description = "First pause after a Redis error; doubled up to retryMaxMs")
+    private long retryInitialMs = 100;
+    @UriParam(defaultValue = "5000", description = "Longest pause between retries while Redis is unavailable")
+    private long retryMaxMs = 5000;
+
+    public RedisStreamConfiguration copy() {
+        try {
+            return (RedisStreamConfiguration) clone();
+        } catch (CloneNotSupportedException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    public String getStream() {
+        return stream;
+    }
+
+    public void setStream(String stream) {
+        this.stream = stream;
+    }
+
+    public String getRedisUri() {
+        return redisUri;
+    }
+
+    public void setRedisUri(String redisUri) {
+        this.redisUri = redisUri;
+    }
+
+    public String getField() {
+        return field;
+    }
+
+    public void setField(String field) {
+        this.field = field;
+    }
+
+    public long getMaxLen() {
+        return maxLen;
+    }
+
+    public void setMaxLen(long maxLen) {
+        this.maxLen = maxLen;
+    }
+
+    public String getGroup() {
+        return group;
+    }
+
+    public void setGroup(String group) {
+        this.group = group;
+    }
+
+    public String getConsumerName() {
+        return consumerName;
+    }
+
+    public void setConsumerName(String consumerName) {
+        this.consumerName = consumerName;
+    }
+
+    public int getConcurrentConsumers() {
+        return concurrentConsumers;
+    }
+
+    public void setConcurrentConsumers(int concurrentConsumers) {
+        this.concurrentConsumers = concurrentConsumers;
+    }
+
+    public int getBatchSize() {
+        return batchSize;
+    }
+
+    public void setBatchSize(int batchSize) {
+        this.batchSize = batchSize;
+    }
+
+    public long getBlockMs() {
+        return blockMs;
+    }
+
+    public void setBlockMs(long blockMs) {
+        this.blockMs = blockMs;
+    }
+
+    public long getClaimIdleMs() {
+        return claimIdleMs;
+    }
+
+    public void setClaimIdleMs(long claimIdleMs) {
+        this.claimIdleMs = claimIdleMs;
+    }
+
+    public int getMaxDeliveries() {
+        return maxDeliveries;
+    }
+
+    public void setMaxDeliveries(int maxDeliveries) {
+        this.maxDeliveries = maxDeliveries;
+    }
+
+    public String getDeadLetterStream() {
+        return deadLetterStream != null ? deadLetterStream : stream + ":dlq";
+    }
+
+    public void setDeadLetterStream(String deadLetterStream) {
+        this.deadLetterStream = deadLetterStream;
+    }
+
+    public long getRetryInitialMs() {
+        return retryInitialMs;
+    }
+
+    public void setRetryInitialMs(long retryInitialMs) {
+        this.retryInitialMs = retryInitialMs;
+    }
+
+    public long getRetryMaxMs() {
+        return retryMaxMs;
+    }
+
+    public void setRetryMaxMs(long retryMaxMs) {
+        this.retryMaxMs = retryMaxMs;
+    }
+}

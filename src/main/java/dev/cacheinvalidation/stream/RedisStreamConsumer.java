@@ -1,0 +1,233 @@
+package dev.cacheinvalidation.stream;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+
+import org.apache.camel.Exchange;
+import org.apache.camel.Processor;
+import org.apache.camel.support.DefaultConsumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Reads the stream through a consumer group, up to {@code batchSize} entries per exchange (body: a list of
+ * {@link StreamMessage}), and acknowledges them when the exchange completes without error.
+ * <ul>
+ * <li>An exchange that fails (for example Redis gone while the route deletes keys) is retried with backoff until
+ * it succeeds or the consumer stops; nothing is acknowledged before.</li>
+ * <li>Entries the route rejects one by one (header {@link RedisStreamConstants#REJECTED}) are tried again, up to
+ * {@code maxDeliveries} times, then moved to the dead-letter stream with the reason and acknowledged.</li>
+ * <li>On start a consumer first finishes its own pending entries; now and then it takes over entries that other
+ * consumers left pending longer than {@code claimIdleMs} (XAUTOCLAIM), dead-lettering those already delivered
+ * {@code maxDeliveries} times.</li>
+ * </ul>
+ */
+public class RedisStreamConsumer extends DefaultConsumer {
+
+    private static final Logger LOG = LoggerFactory.getLogger(RedisStreamConsumer.class);
+
+    private final RedisStreamConfiguration config;
+    private StreamClient client;
+    private ExecutorService executor;
+
+    public RedisStreamConsumer(RedisStreamEndpoint endpoint, Processor processor) {
+        super(endpoint, processor);
+        this.config = endpoint.getConfiguration();
+    }
+
+    @Override
+    public RedisStreamEndpoint getEndpoint() {
+        return (RedisStreamEndpoint) super.getEndpoint();
+    }
+
+    @Override
+    protected void doStart() throws Exception {
+        super.doStart();
+        int threads = Math.max(1, config.getConcurrentConsumers());
+        String baseName = config.getConsumerName() != null ? config.getConsumerName() : "worker-" + ProcessHandle.current().pid();
+        client = getEndpoint().createClient(threads + 1, baseName);
+        executor = getEndpoint().getCamelContext().getExecutorServiceManager()
+                .newFixedThreadPool(this, "redis-stream-consumer", threads);
+        for (int i = 0; i < threads; i++) {
+            String name = i == 0 ? baseName : baseName + "-" + i;
+            executor.submit(new ReadLoop(name));
+        }
+    }
+
+    @Override
+    protected void doStop() throws Exception {
+        if (executor != null) {
+            getEndpoint().getCamelContext().getExecutorServiceManager().shutdownGraceful(executor);
+            executor = null;
+        }
+        if (client != null) {
+            client.close();
+            client = null;
+        }
+        super.doStop();
+    }
+
+    private final class ReadLoop implements Runnable {
+        private final String consumerName;
+        private final Backoff backoff = new Backoff(config.getRetryInitialMs(), config.getRetryMaxMs());
+        private long failingSince;
+        private boolean groupReady;
+        private boolean ownPendingDone;
+        private String claimCursor = "0-0";
+        private long nextClaim;
+
+        ReadLoop(String consumerName) {
+            this.consumerName = consumerName;
+        }
+
+        @Override
+        public void run() {
+            LOG.info("Consumer {} reading stream {} in group {}", consumerName, config.getStream(), config.getGroup());
+            while (isRunAllowed() && !Thread.currentThread().isInterrupted()) {
+                try {
+                    poll();
+                    recovered();
+                } catch (Exception e) {
+                    if (!isRunAllowed()) {
+                        break;
+                    }
+                    failed("reading stream " + config.getStream(), e);
+                    ownPendingDone = false;
+                    if (!backoff.pause()) {
+                        break;
+                    }
+                }
+            }
+        }
+
+        private void poll() {
+            if (!groupReady) {
+                client.ensureGroup(config.getStream(), config.getGroup());
+                groupReady = true;
+            }
+            if (!ownPendingDone) {
+                List<StreamMessage> own = client.readGroup(config.getStream(), config.getGroup(), consumerName,
+                        config.getBatchSize(), 0, true);
+                if (own.isEmpty()) {
+                    ownPendingDone = true;
+                } else {
+                    handle(own, Map.of());
+                }
+                return;
+            }
+            if (System.currentTimeMillis() >= nextClaim) {
+                StreamClient.Claimed claimed = client.claim(config.getStream(), config.getGroup(), consumerName,
+                        config.getClaimIdleMs(), claimCursor, config.getBatchSize());
+                claimCursor = claimed.next();
+                if ("0-0".equals(claimCursor)) {
+                    nextClaim = System.currentTimeMillis() + Math.max(1000, config.getClaimIdleMs() / 2);
+                }
+                if (!claimed.messages().isEmpty()) {
+                    LOG.info("Consumer {} took over {} entries left pending by other consumers", consumerName,
+                            claimed.messages().size());
+                    handle(claimed.messages(), claimed.deliveries());
+                }
+                return;
+            }
+            List<StreamMessage> read = client.readGroup(config.getStream(), config.getGroup(), consumerName,
+                    config.getBatchSize(), config.getBlockMs(), false);
+            if (!read.isEmpty()) {
+                handle(read, Map.of());
+            }
+        }
+
+        private void handle(List<StreamMessage> batch, Map<String, Long> deliveries) {
+            List<StreamMessage> todo = new ArrayList<>(batch.size());
+            List<StreamMessage> gone = new ArrayList<>();
+            List<StreamMessage> poison = new ArrayList<>();
+            Map<String, String> reasons = new HashMap<>();
+            for (StreamMessage message : batch) {
+                long delivered = deliveries.getOrDefault(message.id(), 1L);
+                if (message.fields().isEmpty()) {
+                    gone.add(message);
+                } else if (delivered > config.getMaxDeliveries()) {
+                    poison.add(message);
+                    reasons.put(message.id(), "delivered " + delivered + " times without being acknowledged");
+                } else {
+                    todo.add(message);
+                }
+            }
+            // pending entries that were trimmed from the stream have nothing left to process
+            client.ack(config.getStream(), config.getGroup(), gone.stream().map(StreamMessage::id).toList());
+            deadLetter(poison, reasons);
+            for (int attempt = 1; !todo.isEmpty(); attempt++) {
+                Map<String, String> rejected = process(todo);
+                List<StreamMessage> accepted = new ArrayList<>(todo.size());
+                List<StreamMessage> again = new ArrayList<>();
+                for (StreamMessage message : todo) {
+                    (rejected.containsKey(message.id()) ? again : accepted).add(message);
+                }
+                client.ack(config.getStream(), config.getGroup(), accepted.stream().map(StreamMessage::id).toList());
+                if (!again.isEmpty() && attempt >= config.getMaxDeliveries()) {
+                    deadLetter(again, rejected);
+                    break;
+                }
+                todo = again;
+            }
+        }
+
+        /** Runs the route until it completes; returns the entries it rejected, with reasons. */
+        private Map<String, String> process(List<StreamMessage> messages) {
+            while (true) {
+                Exchange exchange = createExchange(false);
+                try {
+                    exchange.getMessage().setBody(new ArrayList<>(messages));
+                    exchange.getMessage().setHeader(RedisStreamConstants.STREAM, config.getStream());
+                    exchange.getMessage().setHeader(RedisStreamConstants.GROUP, config.getGroup());
+                    exchange.getMessage().setHeader(RedisStreamConstants.CONSUMER, consumerName);
+                    getProcessor().process(exchange);
+                } catch (Exception e) {
+                    exchange.setException(e);
+                }
+                Exception error = exchange.getException();
+                if (error == null) {
+                    @SuppressWarnings("unchecked")
+                    Map<String, String> rejected = exchange.getMessage().getHeader(RedisStreamConstants.REJECTED, Map.class);
+                    releaseExchange(exchange, false);
+                    recovered();
+                    return rejected == null ? Map.of() : rejected;
+                }
+                releaseExchange(exchange, false);
+                failed("processing " + messages.size() + " entries", error);
+                if (!isRunAllowed() || !backoff.pause()) {
+                    throw new IllegalStateException("stopped before entries were processed; they stay pending", error);
+                }
+            }
+        }
+
+        private void deadLetter(List<StreamMessage> messages, Map<String, String> reasons) {
+            if (messages.isEmpty()) {
+                return;
+            }
+            client.deadLetter(config.getStream(), config.getGroup(), config.getDeadLetterStream(), messages, reasons);
+            for (StreamMessage message : messages) {
+                LOG.error("Dead-lettered entry {} of {} to {}: {}", message.id(), config.getStream(),
+                        config.getDeadLetterStream(), reasons.get(message.id()));
+            }
+        }
+
+        private void failed(String what, Exception e) {
+            if (failingSince == 0) {
+                failingSince = System.currentTimeMillis();
+                LOG.warn("Consumer {} failed {} ({}); retrying with backoff, entries stay pending", consumerName, what,
+                        e.getMessage());
+            }
+        }
+
+        private void recovered() {
+            backoff.reset();
+            if (failingSince != 0) {
+                LOG.info("Consumer {} recovered after {} ms", consumerName, System.currentTimeMillis() - failingSince);
+                failingSince = 0;
+            }
+        }
+    }
+}

@@ -1,0 +1,96 @@
+package dev.cacheinvalidation.stream;
+
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+
+import org.apache.camel.Exchange;
+import org.apache.camel.support.DefaultProducer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import redis.clients.jedis.exceptions.JedisException;
+
+/**
+ * Appends the body to the stream: a collection becomes one entry per element, written all or none in one round
+ * trip (MULTI/EXEC), in order; anything else one entry. While Redis fails the producer holds the exchange and
+ * retries with bounded exponential backoff, logging once when Redis goes away and once when it is back, so a
+ * batch is never dropped and its caller (the binlog reader) stops taking new events meanwhile.
+ */
+public class RedisStreamProducer extends DefaultProducer {
+
+    private static final Logger LOG = LoggerFactory.getLogger(RedisStreamProducer.class);
+
+    private final RedisStreamConfiguration config;
+    private StreamClient client;
+    private volatile long unavailableSince;
+
+    public RedisStreamProducer(RedisStreamEndpoint endpoint) {
+        super(endpoint);
+        this.config = endpoint.getConfiguration();
+    }
+
+    @Override
+    public RedisStreamEndpoint getEndpoint() {
+        return (RedisStreamEndpoint) super.getEndpoint();
+    }
+
+    @Override
+    protected void doStart() throws Exception {
+        super.doStart();
+        client = getEndpoint().createClient(2, "redis-stream-producer");
+    }
+
+    @Override
+    protected void doStop() throws Exception {
+        if (client != null) {
+            client.close();
+        }
+        super.doStop();
+    }
+
+    @Override
+    public void process(Exchange exchange) throws Exception {
+        List<String> values = values(exchange.getMessage().getBody());
+        Backoff backoff = new Backoff(config.getRetryInitialMs(), config.getRetryMaxMs());
+        while (true) {
+            try {
+                List<String> ids = client.append(config.getStream(), config.getField(), values, config.getMaxLen());
+                exchange.getMessage().setHeader(RedisStreamConstants.ENTRY_IDS, ids);
+                if (unavailableSince != 0) {
+                    LOG.info("Redis is writable again after {} ms; stream {} resumed",
+                            System.currentTimeMillis() - unavailableSince, config.getStream());
+                    unavailableSince = 0;
+                }
+                return;
+            } catch (JedisException e) {
+                if (unavailableSince == 0) {
+                    unavailableSince = System.currentTimeMillis();
+                    LOG.warn("Cannot write to stream {} ({}); holding {} entries and retrying until Redis accepts them",
+                            config.getStream(), e.getMessage(), values.size());
+                }
+                if (!isRunAllowed() || getEndpoint().getCamelContext().isStopping() || !backoff.pause()) {
+                    throw e;
+                }
+            }
+        }
+    }
+
+    /** True while writes to Redis are failing. */
+    public boolean isRedisUnavailable() {
+        return unavailableSince != 0;
+    }
+
+    private static List<String> values(Object body) {
+        if (body == null) {
+            return List.of();
+        }
+        if (body instanceof Collection<?> items) {
+            List<String> values = new ArrayList<>(items.size());
+            for (Object item : items) {
+                values.add(String.valueOf(item));
+            }
+            return values;
+        }
+        return List.of(body.toString());
+    }
+}

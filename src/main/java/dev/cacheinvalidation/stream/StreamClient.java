@@ -1,0 +1,166 @@
+package dev.cacheinvalidation.stream;
+
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import dev.cacheinvalidation.config.RedisAddress;
+import org.apache.commons.pool2.impl.GenericObjectPoolConfig;
+import redis.clients.jedis.Jedis;
+import redis.clients.jedis.JedisPool;
+import redis.clients.jedis.Response;
+import redis.clients.jedis.StreamEntryID;
+import redis.clients.jedis.Transaction;
+import redis.clients.jedis.exceptions.JedisDataException;
+import redis.clients.jedis.params.XAddParams;
+import redis.clients.jedis.params.XAutoClaimParams;
+import redis.clients.jedis.params.XPendingParams;
+import redis.clients.jedis.params.XReadGroupParams;
+import redis.clients.jedis.resps.StreamEntry;
+import redis.clients.jedis.resps.StreamPendingEntry;
+
+/** The few stream commands the component needs, over a small pool of Jedis connections. */
+public class StreamClient implements AutoCloseable {
+
+    private final JedisPool pool;
+
+    public StreamClient(RedisAddress address, int socketTimeoutMs, String clientName, int maxConnections) {
+        GenericObjectPoolConfig<Jedis> poolConfig = new GenericObjectPoolConfig<>();
+        poolConfig.setMaxTotal(maxConnections);
+        poolConfig.setMaxIdle(maxConnections);
+        poolConfig.setJmxEnabled(false);
+        poolConfig.setTestOnBorrow(false);
+        this.pool = new JedisPool(poolConfig, address.hostAndPort(), address.clientConfig(socketTimeoutMs, clientName));
+    }
+
+    /** Appends one entry per value, all or none (MULTI/EXEC, one round trip), and returns their ids. */
+    public List<String> append(String stream, String field, List<String> values, long maxLen) {
+        if (values.isEmpty()) {
+            return List.of();
+        }
+        XAddParams params = XAddParams.xAddParams();
+        if (maxLen > 0) {
+            params.maxLen(maxLen).approximateTrimming();
+        }
+        try (Jedis jedis = pool.getResource()) {
+            Transaction tx = jedis.multi();
+            List<Response<StreamEntryID>> ids = new ArrayList<>(values.size());
+            for (String value : values) {
+                ids.add(tx.xadd(stream, params, Map.of(field, value)));
+            }
+            List<Object> results = tx.exec();
+            if (results == null) {
+                throw new IllegalStateException("Redis discarded the transaction writing to " + stream);
+            }
+            List<String> written = new ArrayList<>(ids.size());
+            for (Response<StreamEntryID> id : ids) {
+                written.add(id.get().toString());
+            }
+            return written;
+        }
+    }
+
+    /** Creates the group at the start of the stream (and the stream) unless it exists. */
+    public void ensureGroup(String stream, String group) {
+        try (Jedis jedis = pool.getResource()) {
+            jedis.xgroupCreate(stream, group, new StreamEntryID(0, 0), true);
+        } catch (JedisDataException e) {
+            if (e.getMessage() == null || !e.getMessage().startsWith("BUSYGROUP")) {
+                throw e;
+            }
+        }
+    }
+
+    /** XREADGROUP: new entries ({@code ownPending} false) or this consumer's own unacknowledged ones. */
+    public List<StreamMessage> readGroup(String stream, String group, String consumer, int count, long blockMs,
+            boolean ownPending) {
+        XReadGroupParams params = XReadGroupParams.xReadGroupParams().count(count);
+        if (!ownPending && blockMs > 0) {
+            params.block((int) blockMs);
+        }
+        StreamEntryID from = ownPending ? new StreamEntryID(0, 0) : StreamEntryID.XREADGROUP_UNDELIVERED_ENTRY;
+        try (Jedis jedis = pool.getResource()) {
+            List<Map.Entry<String, List<StreamEntry>>> read = jedis.xreadGroup(group, consumer, params, Map.of(stream, from));
+            if (read == null || read.isEmpty()) {
+                return List.of();
+            }
+            return toMessages(read.get(0).getValue());
+        }
+    }
+
+    /** XAUTOCLAIM: takes over entries idle longer than minIdleMs, with how often each was delivered. */
+    public Claimed claim(String stream, String group, String consumer, long minIdleMs, String start, int count) {
+        try (Jedis jedis = pool.getResource()) {
+            Map.Entry<StreamEntryID, List<StreamEntry>> result = jedis.xautoclaim(stream, group, consumer, minIdleMs,
+                    new StreamEntryID(start), XAutoClaimParams.xAutoClaimParams().count(count));
+            List<StreamMessage> messages = toMessages(result.getValue());
+            Map<String, Long> deliveries = new HashMap<>();
+            if (!messages.isEmpty()) {
+                List<StreamPendingEntry> pending = jedis.xpending(stream, group,
+                        XPendingParams.xPendingParams(new StreamEntryID(messages.get(0).id()),
+                                new StreamEntryID(messages.get(messages.size() - 1).id()), messages.size()).consumer(consumer));
+                for (StreamPendingEntry entry : pending) {
+                    deliveries.put(entry.getID().toString(), entry.getDeliveredTimes());
+                }
+            }
+            return new Claimed(messages, deliveries, result.getKey().toString());
+        }
+    }
+
+    public void ack(String stream, String group, Collection<String> ids) {
+        if (ids.isEmpty()) {
+            return;
+        }
+        try (Jedis jedis = pool.getResource()) {
+            jedis.xack(stream, group, ids.stream().map(StreamEntryID::new).toArray(StreamEntryID[]::new));
+        }
+    }
+
+    /**
+     * Moves entries to the dead-letter stream and acknowledges them, atomically: each dead letter keeps the
+     * original fields and adds the reason and the original id.
+     */
+    public void deadLetter(String stream, String group, String deadLetterStream, List<StreamMessage> messages,
+            Map<String, String> reasons) {
+        try (Jedis jedis = pool.getResource()) {
+            Transaction tx = jedis.multi();
+            for (StreamMessage message : messages) {
+                Map<String, String> fields = new LinkedHashMap<>(message.fields());
+                fields.put("error", reasons.getOrDefault(message.id(), "unknown"));
+                fields.put("original_id", message.id());
+                fields.put("original_stream", stream);
+                tx.xadd(deadLetterStream, StreamEntryID.NEW_ENTRY, fields);
+            }
+            tx.xack(stream, group, messages.stream().map(m -> new StreamEntryID(m.id())).toArray(StreamEntryID[]::new));
+            tx.exec();
+        }
+    }
+
+    public String ping() {
+        try (Jedis jedis = pool.getResource()) {
+            return jedis.ping();
+        }
+    }
+
+    private static List<StreamMessage> toMessages(List<StreamEntry> entries) {
+        List<StreamMessage> messages = new ArrayList<>(entries.size());
+        for (StreamEntry entry : entries) {
+            // a pending entry that was trimmed away comes back without fields
+            Map<String, String> fields = entry.getFields() == null ? Map.of() : entry.getFields();
+            messages.add(new StreamMessage(entry.getID().toString(), fields));
+        }
+        return messages;
+    }
+
+    @Override
+    public void close() {
+        pool.close();
+    }
+
+    /** Entries taken over from idle consumers, how many times each was delivered, and where to continue. */
+    public record Claimed(List<StreamMessage> messages, Map<String, Long> deliveries, String next) {
+    }
+}
