@@ -2,6 +2,7 @@ package dev.cacheinvalidation.js;
 
 import java.nio.file.Path;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -21,6 +22,9 @@ public class ScriptBatchProcessor extends ServiceSupport implements Processor {
     private String script = "routes/cache-keys.js";
     private long timeoutMs = 500;
     private ScriptRuntime runtime;
+    private final AtomicLong batches = new AtomicLong();
+    private final AtomicLong eventsIn = new AtomicLong();
+    private final AtomicLong eventsOut = new AtomicLong();
 
     @Override
     protected void doStart() {
@@ -42,6 +46,26 @@ public class ScriptBatchProcessor extends ServiceSupport implements Processor {
                 ? List.of()
                 : runtime.processBatch(JSON.writeValueAsString(batch.events()));
         exchange.getMessage().setBody(entries);
+        if (batch != null && !batch.isEmpty()) {
+            batches.incrementAndGet();
+            eventsIn.addAndGet(batch.size());
+            eventsOut.addAndGet(entries.size());
+        }
+    }
+
+    /** Non-empty batches run through the script so far. */
+    public long getBatches() {
+        return batches.get();
+    }
+
+    /** Events handed to the script so far. */
+    public long getEventsIn() {
+        return eventsIn.get();
+    }
+
+    /** Events the script returned (and so were written) so far. */
+    public long getEventsOut() {
+        return eventsOut.get();
     }
 
     public String getScript() {

@@ -101,11 +101,14 @@ public final class OffsetGate implements CamelContextAware {
             }
         }
         synchronized (this) {
-            if (!held.isEmpty()) {
+            if (arrived.get() > deliveredUpTo) {
                 LOG.info("Stopping with {} records not yet in the stream; they will be read again on start",
                         arrived.get() - deliveredUpTo);
-                held.clear();
             }
+            // their offsets were not saved, so the next start reads them again under new numbers
+            held.clear();
+            deliveredRanges.clear();
+            deliveredUpTo = arrived.get();
         }
     }
 

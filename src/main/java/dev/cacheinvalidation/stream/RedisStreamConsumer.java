@@ -96,6 +96,7 @@ public class RedisStreamConsumer extends DefaultConsumer {
                     }
                     failed("reading stream " + config.getStream(), e);
                     ownPendingDone = false;
+                    groupReady = false;
                     if (!backoff.pause()) {
                         break;
                     }

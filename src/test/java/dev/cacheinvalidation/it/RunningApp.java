@@ -1,0 +1,92 @@
+package dev.cacheinvalidation.it;
+
+import java.lang.management.ManagementFactory;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+
+import javax.management.MBeanServer;
+import javax.management.ObjectName;
+
+import org.apache.camel.CamelContext;
+import org.apache.camel.main.Main;
+import org.awaitility.Awaitility;
+
+/**
+ * The application, in this JVM: the routes of {@code routes/} with {@code application.properties}, as
+ * {@code java -jar} runs them, with some properties overridden for the test.
+ */
+public final class RunningApp implements AutoCloseable {
+
+    public static final String PIPELINE = "file:routes/cdc-to-stream.camel.yaml";
+    public static final String WORKER = "file:routes/invalidation-worker.camel.yaml";
+    public static final String ALL = "file:routes/*.camel.yaml";
+
+    private final Main main;
+    private final Map<String, String> properties;
+
+    private RunningApp(Main main, Map<String, String> properties) {
+        this.main = main;
+        this.properties = properties;
+    }
+
+    /** Properties every test run needs: its own servers, stream, data directory and connector identity. */
+    public static Map<String, String> defaults(TestServers servers, String name, java.nio.file.Path dataDir) {
+        Map<String, String> props = new LinkedHashMap<>();
+        props.put("cdc.dsn", servers.mysqlDsn());
+        props.put("redis.uri", servers.redisUri());
+        props.put("cdc.name", name);
+        props.put("cdc.serverId", Integer.toString(10_000 + Math.floorMod(name.hashCode(), 50_000)));
+        props.put("cdc.dataDir", dataDir.toString());
+        props.put("stream.key", "cache:invalidations");
+        props.put("worker.blockMs", "500");
+        props.put("camel.main.name", name);
+        return props;
+    }
+
+    public static RunningApp start(String routes, Map<String, String> properties) throws Exception {
+        Main main = new Main();
+        main.setPropertyPlaceholderLocations("file:application.properties");
+        main.addOverrideProperty("camel.main.routesIncludePattern", routes);
+        main.addOverrideProperty("camel.main.shutdownTimeout", "20");
+        properties.forEach(main::addOverrideProperty);
+        main.start();
+        RunningApp app = new RunningApp(main, properties);
+        if (!routes.equals(WORKER)) {
+            app.awaitStreaming();
+        }
+        return app;
+    }
+
+    public CamelContext context() {
+        return main.getCamelContext();
+    }
+
+    /** Waits until Debezium reads the binlog; changes committed before that may predate the start position. */
+    public void awaitStreaming() {
+        MBeanServer server = ManagementFactory.getPlatformMBeanServer();
+        String name = properties.get("cdc.name");
+        Awaitility.await("binlog streaming of " + name).atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100))
+                .until(() -> {
+                    Set<ObjectName> names = server.queryNames(
+                            new ObjectName("debezium.*:type=connector-metrics,context=streaming,server=" + name), null);
+                    for (ObjectName objectName : names) {
+                        if (Boolean.TRUE.equals(server.getAttribute(objectName, "Connected"))) {
+                            return true;
+                        }
+                    }
+                    return false;
+                });
+    }
+
+    public <T> T bean(String name, Class<T> type) {
+        return context().getRegistry().lookupByNameAndType(name, type);
+    }
+
+    @Override
+    public void close() {
+        main.stop();
+        main.shutdown();
+    }
+}

@@ -1,0 +1,63 @@
+package dev.cacheinvalidation.it;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+import org.awaitility.Awaitility;
+import redis.clients.jedis.Jedis;
+import redis.clients.jedis.StreamEntryID;
+import redis.clients.jedis.resps.StreamEntry;
+import redis.clients.jedis.resps.StreamGroupInfo;
+
+/** Looks at the stream and its consumer group from the outside. */
+public final class StreamProbe {
+
+    private final TestServers servers;
+    private final String stream;
+    private final String group;
+
+    public StreamProbe(TestServers servers, String stream, String group) {
+        this.servers = servers;
+        this.stream = stream;
+        this.group = group;
+    }
+
+    /** Waits until the group has read everything in the stream and acknowledged it. */
+    public void awaitDrained(Duration atMost) {
+        Awaitility.await("group " + group + " drained").atMost(atMost).pollInterval(Duration.ofMillis(50)).until(() -> {
+            try (Jedis jedis = servers.redis()) {
+                if (!jedis.exists(stream)) {
+                    return true;
+                }
+                for (StreamGroupInfo info : jedis.xinfoGroups(stream)) {
+                    if (info.getName().equals(group)) {
+                        Object lag = info.getGroupInfo().get("lag");
+                        return info.getPending() == 0 && lag instanceof Long l && l == 0;
+                    }
+                }
+                return false;
+            }
+        });
+    }
+
+    public String lastId() {
+        try (Jedis jedis = servers.redis()) {
+            List<StreamEntry> last = jedis.xrevrange(stream, "+", "-", 1);
+            return last.isEmpty() ? "0-0" : last.get(0).getID().toString();
+        }
+    }
+
+    /** Entries after the given id, in stream order. */
+    public List<StreamEntry> entriesAfter(String id) {
+        try (Jedis jedis = servers.redis()) {
+            return jedis.xrange(stream, "(" + id, "+");
+        }
+    }
+
+    public void add(Map<String, String> fields) {
+        try (Jedis jedis = servers.redis()) {
+            jedis.xadd(stream, StreamEntryID.NEW_ENTRY, fields);
+        }
+    }
+}
