@@ -47,7 +47,8 @@ public class RedisStreamConsumer extends DefaultConsumer {
     protected void doStart() throws Exception {
         super.doStart();
         int threads = Math.max(1, config.getConcurrentConsumers());
-        String baseName = config.getConsumerName() != null ? config.getConsumerName() : "worker-" + ProcessHandle.current().pid();
+        String baseName = config.getConsumerName() != null && !config.getConsumerName().isBlank()
+                ? config.getConsumerName() : "worker-" + ProcessHandle.current().pid();
         client = getEndpoint().createClient(threads + 1, baseName);
         executor = getEndpoint().getCamelContext().getExecutorServiceManager()
                 .newFixedThreadPool(this, "redis-stream-consumer", threads);

@@ -5,12 +5,15 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Consumer;
 
 import javax.management.MBeanServer;
 import javax.management.ObjectName;
 
 import org.apache.camel.CamelContext;
+import org.apache.camel.main.BaseMainSupport;
 import org.apache.camel.main.Main;
+import org.apache.camel.main.MainListenerSupport;
 import org.awaitility.Awaitility;
 
 /**
@@ -46,7 +49,20 @@ public final class RunningApp implements AutoCloseable {
     }
 
     public static RunningApp start(String routes, Map<String, String> properties) throws Exception {
+        return start(routes, properties, context -> {
+        });
+    }
+
+    /** Starts the application; {@code beforeStart} may add to the context before it starts (event notifiers...). */
+    public static RunningApp start(String routes, Map<String, String> properties, Consumer<CamelContext> beforeStart)
+            throws Exception {
         Main main = new Main();
+        main.addMainListener(new MainListenerSupport() {
+            @Override
+            public void afterConfigure(BaseMainSupport configured) {
+                beforeStart.accept(configured.getCamelContext());
+            }
+        });
         main.setPropertyPlaceholderLocations("file:application.properties");
         main.addOverrideProperty("camel.main.routesIncludePattern", routes);
         main.addOverrideProperty("camel.main.shutdownTimeout", "20");

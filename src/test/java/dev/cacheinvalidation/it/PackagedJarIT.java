@@ -1,0 +1,102 @@
+package dev.cacheinvalidation.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import redis.clients.jedis.Jedis;
+
+/**
+ * The seed's scenario with the packaged application ({@code java -jar target/cache-invalidation.jar}): the
+ * UPDATE of alice's email ends in "Invalidated 5 keys for app.users", with our Java worker and with the seed's
+ * Node worker reading our stream.
+ */
+class PackagedJarIT {
+
+    private static final Duration STARTUP = Duration.ofSeconds(60);
+    private static final List<String> ALICE_KEYS = List.of("user:1", "user:email:alice.new@example.com",
+            "user:email:alice@example.com", "user:1:orders", "user:1:profile");
+    private static final List<String> CONTROL = List.of("user:2", "user:email:bob@example.com", "product:1");
+
+    @TempDir
+    Path dataDir;
+
+    TestServers servers;
+
+    @BeforeEach
+    void resetAlice() throws Exception {
+        servers = TestServers.local();
+        try (Connection db = servers.admin(); Statement statement = db.createStatement()) {
+            statement.executeUpdate("UPDATE users SET email = 'alice@example.com' WHERE id = 1");
+        }
+    }
+
+    @Test
+    void seedScenarioWithTheJavaWorker() throws Exception {
+        try (AppProcess app = AppProcess.jar("all", Map.of("cdc.dataDir", dataDir.toString()), env())) {
+            app.awaitLine("Connected to binlog", STARTUP);
+            runSeedUpdateAndCheckKeys();
+            app.awaitLine("Invalidated 5 keys for app.users", Duration.ofSeconds(20));
+        }
+    }
+
+    @Test
+    void seedScenarioWithTheSeedsNodeWorker() throws Exception {
+        Path nodeWorker = Path.of("examples/node-worker");
+        assumeTrue(Files.isDirectory(nodeWorker.resolve("node_modules/ioredis")),
+                "the Node worker needs `npm ci --prefix examples/node-worker`");
+        try (AppProcess pipeline = AppProcess.jar("pipeline", Map.of("cdc.dataDir", dataDir.toString()), env());
+                AppProcess worker = AppProcess.start(List.of("node", "cache-invalidation-worker.js"),
+                        Map.of("REDIS_URI", servers.redisUri()), nodeWorker.toAbsolutePath())) {
+            pipeline.awaitLine("Connected to binlog", STARTUP);
+            worker.awaitLine("Starting cache invalidation worker", STARTUP);
+            runSeedUpdateAndCheckKeys();
+            worker.awaitLine("Invalidated 5 keys for app.users", Duration.ofSeconds(20));
+        }
+    }
+
+    @Test
+    void aWrongPasswordStopsStartupWithOneClearMessageWithoutThePassword() throws Exception {
+        String dsn = servers.mysqlDsn().replace("cdc-secret", "not-the-Password-42");
+        try (AppProcess app = AppProcess.jar("pipeline", Map.of("cdc.dataDir", dataDir.toString()),
+                Map.of("MYSQL_DSN", dsn, "REDIS_URI", servers.redisUri()))) {
+            assertThat(app.awaitExit(STARTUP)).isEqualTo(2);
+            assertThat(app.output()).contains("configuration error: the server at", "refused user 'cdc'", "MYSQL_DSN")
+                    .doesNotContain("not-the-Password-42");
+        }
+    }
+
+    private Map<String, String> env() {
+        return Map.of("MYSQL_DSN", servers.mysqlDsn(), "REDIS_URI", servers.redisUri());
+    }
+
+    private void runSeedUpdateAndCheckKeys() throws Exception {
+        try (Jedis jedis = servers.redis()) {
+            for (String key : ALICE_KEYS) {
+                jedis.set(key, "cached");
+            }
+            for (String key : CONTROL) {
+                jedis.set(key, "cached");
+            }
+        }
+        try (Connection db = servers.admin(); Statement statement = db.createStatement()) {
+            statement.executeUpdate("UPDATE app.users SET email = 'alice.new@example.com' WHERE id = 1");
+        }
+        try (Jedis jedis = servers.redis()) {
+            Awaitility.await().atMost(Duration.ofSeconds(20))
+                    .until(() -> ALICE_KEYS.stream().noneMatch(jedis::exists));
+            assertThat(CONTROL).allSatisfy(key -> assertThat(jedis.exists(key)).as(key).isTrue());
+        }
+    }
+}
