@@ -81,6 +81,21 @@ public record RedisAddress(String host, int port, String user, String password, 
                 .build();
     }
 
+    /** The settings Debezium's Redis stores read, under their prefix (e.g. {@code offset.storage.}). */
+    public java.util.Map<String, String> debeziumSettings(String prefix) {
+        java.util.Map<String, String> settings = new java.util.HashMap<>();
+        settings.put(prefix + "redis.address", host + ":" + port);
+        settings.put(prefix + "redis.db.index", Integer.toString(database));
+        settings.put(prefix + "redis.ssl.enabled", Boolean.toString(tls));
+        if (user != null) {
+            settings.put(prefix + "redis.user", user);
+        }
+        if (password != null) {
+            settings.put(prefix + "redis.password", password);
+        }
+        return settings;
+    }
+
     public String redacted() {
         return (tls ? "rediss://" : "redis://") + (password != null ? (user != null ? user : "") + ":***@" : "") + host + ":"
                 + port + "/" + database;

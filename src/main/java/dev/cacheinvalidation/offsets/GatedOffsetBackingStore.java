@@ -5,24 +5,30 @@ import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Future;
 
+import dev.cacheinvalidation.config.RedisAddress;
+import io.debezium.embedded.EmbeddedWorkerConfig;
 import io.debezium.embedded.KafkaConnectUtil;
+import io.debezium.storage.redis.offset.RedisOffsetBackingStore;
 import org.apache.kafka.connect.runtime.WorkerConfig;
 import org.apache.kafka.connect.storage.OffsetBackingStore;
 import org.apache.kafka.connect.util.Callback;
 
 /**
  * Debezium offset store that saves an offset only once the {@link OffsetGate} says every record before it is in
- * the stream. The actual saving is done by a delegate: the file store by default, or the class named by
- * {@value #DELEGATE} (for example Debezium's Redis offset store, so a pod needs no volume).
+ * the stream. The actual saving is done by a delegate, named by {@value #DELEGATE}: {@code file} (default),
+ * {@code redis} (Debezium's Redis offset store at the address of {@value #REDIS_URI}, so a pod needs no volume),
+ * or the class name of another offset store.
  */
 public class GatedOffsetBackingStore implements OffsetBackingStore {
 
     public static final String DELEGATE = "offset.storage.gated.delegate";
+    public static final String REDIS_URI = "offset.storage.gated.redis.uri";
 
     private final OffsetGate gate = OffsetGate.global();
     private OffsetBackingStore delegate;
@@ -34,6 +40,12 @@ public class GatedOffsetBackingStore implements OffsetBackingStore {
         if ("file".equals(delegateClass) || "org.apache.kafka.connect.storage.FileOffsetBackingStore".equals(delegateClass)) {
             createParentDirectory(settings.get("offset.storage.file.filename"));
             delegate = KafkaConnectUtil.fileOffsetBackingStore();
+        } else if ("redis".equals(delegateClass)) {
+            Map<String, String> withRedis = new HashMap<>(settings);
+            withRedis.putAll(RedisAddress.parse(settings.get(REDIS_URI)).debeziumSettings("offset.storage."));
+            delegate = new RedisOffsetBackingStore();
+            delegate.configure(new EmbeddedWorkerConfig(withRedis));
+            return;
         } else {
             try {
                 delegate = (OffsetBackingStore) Class.forName(delegateClass).getDeclaredConstructor().newInstance();

