@@ -41,7 +41,8 @@ public class EventBatch {
         }
         if (complete) {
             transactions++;
-        } else {
+        }
+        if (!complete || transaction.isContinuation()) {
             splitTransaction = true;
         }
     }

@@ -9,12 +9,23 @@ import dev.cacheinvalidation.event.ChangeEvent;
 final class OpenTransaction {
 
     private final String id;
+    private final boolean continuation;
     private final List<ChangeEvent> events = new ArrayList<>();
     private long firstSequence = -1;
     private long lastSequence = -1;
 
     OpenTransaction(String id) {
+        this(id, false);
+    }
+
+    /** @param continuation true for the rest of a transaction whose first part was already cut off at the cap */
+    OpenTransaction(String id, boolean continuation) {
         this.id = id;
+        this.continuation = continuation;
+    }
+
+    boolean isContinuation() {
+        return continuation;
     }
 
     String id() {

@@ -15,8 +15,8 @@ import org.slf4j.LoggerFactory;
  * A batch is ready (exchange property {@link #READY_PROPERTY}) once it holds {@code maxEvents} events; the
  * aggregator's completion interval closes it earlier on time. Events of a transaction whose END has not arrived
  * are held here, outside the batch, so a completion by time never cuts a transaction. A transaction is only cut
- * when it grows beyond {@code hardCap} events, with a warning. When a transaction ends and would push a non-empty
- * batch past {@code maxEvents}, the batch is completed first (pre-completion), so large transactions travel alone.
+ * when it grows beyond {@code hardCap} events, with a warning; a transaction larger than {@code maxEvents} makes
+ * one larger batch.
  * <p>
  * Transaction boundaries arrive as BEGIN and END records that both carry the transaction id: the first one seen
  * for an id opens it, the second closes it. Changes outside any transaction (snapshot reads, servers without
@@ -45,21 +45,6 @@ public class TransactionBatchStrategy implements AggregationStrategy {
         return group;
     }
 
-    @Override
-    public boolean canPreComplete() {
-        return true;
-    }
-
-    @Override
-    public boolean preComplete(Exchange oldExchange, Exchange newExchange) {
-        if (oldExchange == null || open == null) {
-            return false;
-        }
-        EventBatch batch = oldExchange.getProperty(EventBatch.PROPERTY, EventBatch.class);
-        return newExchange.getMessage().getBody() instanceof TransactionBoundary end && end.transactionId().equals(open.id())
-                && batch != null && !batch.isEmpty() && batch.size() + open.size() > maxEvents;
-    }
-
     /** The batching rules, without Camel. */
     void add(EventBatch batch, SourceChange change, long sequence) {
         if (change instanceof TransactionBoundary boundary) {
@@ -84,7 +69,7 @@ public class TransactionBatchStrategy implements AggregationStrategy {
                 if (open.size() >= hardCap) {
                     LOG.warn("Transaction {} exceeds {} events: writing it in several batches", open.id(), hardCap);
                     batch.append(open, false);
-                    open = new OpenTransaction(open.id());
+                    open = new OpenTransaction(open.id(), true);
                 }
             } else {
                 LOG.warn("Transaction {} had no END before an event of transaction {}", open.id(), event.tx());

@@ -1,34 +1,49 @@
 package dev.cacheinvalidation.js;
 
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.cacheinvalidation.batching.EventBatch;
+import dev.cacheinvalidation.config.ConfigurationException;
 import org.apache.camel.Exchange;
 import org.apache.camel.Processor;
 import org.apache.camel.support.service.ServiceSupport;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The JavaScript step: an {@link EventBatch} in, the stream entries (one event JSON each, as returned by the
- * user's processBatch) out. The script is loaded and checked when the route starts.
+ * user's processBatch) out. The script is loaded and checked when the route starts; a changed file is loaded
+ * again between two batches (a broken new version is refused and the running one kept).
  */
 public class ScriptBatchProcessor extends ServiceSupport implements Processor {
 
+    private static final Logger LOG = LoggerFactory.getLogger(ScriptBatchProcessor.class);
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private String script = "routes/cache-keys.js";
     private long timeoutMs = 500;
+    private long memLimitMb = 128;
+    private long reloadCheckMs = 1000;
+
     private ScriptRuntime runtime;
+    private FileTime loadedVersion;
+    private long nextReloadCheck;
     private final AtomicLong batches = new AtomicLong();
     private final AtomicLong eventsIn = new AtomicLong();
     private final AtomicLong eventsOut = new AtomicLong();
 
     @Override
     protected void doStart() {
-        runtime = new ScriptRuntime(Path.of(script), timeoutMs);
+        loadedVersion = version();
+        runtime = new ScriptRuntime(Path.of(script), timeoutMs, memLimitMb);
+        LOG.info("Loaded {} (timeout {} ms, memory {} MB per call)", script, timeoutMs, memLimitMb);
     }
 
     @Override
@@ -42,14 +57,43 @@ public class ScriptBatchProcessor extends ServiceSupport implements Processor {
     @Override
     public void process(Exchange exchange) throws JsonProcessingException {
         EventBatch batch = exchange.getMessage().getBody(EventBatch.class);
-        List<String> entries = batch == null || batch.isEmpty()
-                ? List.of()
-                : runtime.processBatch(JSON.writeValueAsString(batch.events()));
+        if (batch == null || batch.isEmpty()) {
+            exchange.getMessage().setBody(List.of());
+            return;
+        }
+        reloadIfChanged();
+        List<String> entries = runtime.processBatch(JSON.writeValueAsString(batch.events()));
         exchange.getMessage().setBody(entries);
-        if (batch != null && !batch.isEmpty()) {
-            batches.incrementAndGet();
-            eventsIn.addAndGet(batch.size());
-            eventsOut.addAndGet(entries.size());
+        batches.incrementAndGet();
+        eventsIn.addAndGet(batch.size());
+        eventsOut.addAndGet(entries.size());
+    }
+
+    private void reloadIfChanged() {
+        if (reloadCheckMs <= 0 || System.currentTimeMillis() < nextReloadCheck) {
+            return;
+        }
+        nextReloadCheck = System.currentTimeMillis() + reloadCheckMs;
+        FileTime current = version();
+        if (current == null || current.equals(loadedVersion)) {
+            return;
+        }
+        loadedVersion = current;
+        try {
+            ScriptRuntime reloaded = new ScriptRuntime(Path.of(script), timeoutMs, memLimitMb);
+            runtime.close();
+            runtime = reloaded;
+            LOG.info("Reloaded {}: batches from now on use the new version", script);
+        } catch (ConfigurationException e) {
+            LOG.error("Keeping the running version of {}: the changed file does not load ({})", script, e.getMessage());
+        }
+    }
+
+    private FileTime version() {
+        try {
+            return Files.getLastModifiedTime(Path.of(script));
+        } catch (IOException e) {
+            return null;
         }
     }
 
@@ -82,5 +126,21 @@ public class ScriptBatchProcessor extends ServiceSupport implements Processor {
 
     public void setTimeoutMs(long timeoutMs) {
         this.timeoutMs = timeoutMs;
+    }
+
+    public long getMemLimitMb() {
+        return memLimitMb;
+    }
+
+    public void setMemLimitMb(long memLimitMb) {
+        this.memLimitMb = memLimitMb;
+    }
+
+    public long getReloadCheckMs() {
+        return reloadCheckMs;
+    }
+
+    public void setReloadCheckMs(long reloadCheckMs) {
+        this.reloadCheckMs = reloadCheckMs;
     }
 }

@@ -11,7 +11,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 import dev.cacheinvalidation.config.ConfigurationException;
 import org.graalvm.polyglot.Context;
@@ -64,6 +63,9 @@ public final class ScriptRuntime implements AutoCloseable {
             })
             """);
 
+    private static final long WATCH_INTERVAL_MS = 5;
+    private static final com.sun.management.ThreadMXBean THREADS = threadBean();
+
     private static final Engine ENGINE = Engine.newBuilder("js")
             .option("engine.WarnInterpreterOnly", "false")
             .build();
@@ -71,13 +73,23 @@ public final class ScriptRuntime implements AutoCloseable {
     private final Path scriptFile;
     private final Source script;
     private final long timeoutMs;
+    private final long memoryLimitBytes;
     private final ScheduledExecutorService watchdog;
     private Context context;
     private Value adapter;
 
     public ScriptRuntime(Path scriptFile, long timeoutMs) {
+        this(scriptFile, timeoutMs, 0);
+    }
+
+    /**
+     * @param timeoutMs  longest a processBatch call may run
+     * @param memLimitMb most a processBatch call may allocate; 0 for no limit
+     */
+    public ScriptRuntime(Path scriptFile, long timeoutMs, long memLimitMb) {
         this.scriptFile = scriptFile;
         this.timeoutMs = timeoutMs;
+        this.memoryLimitBytes = memLimitMb * 1024 * 1024;
         this.script = load(scriptFile);
         this.watchdog = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "script-watchdog");
@@ -131,22 +143,20 @@ public final class ScriptRuntime implements AutoCloseable {
     /**
      * Calls processBatch with the events (a JSON array) and returns the JSON text of each event it returned.
      *
-     * @throws ScriptFailure when the script throws, runs out of time, or returns something that is not events
+     * @throws ScriptFailure when the script throws, runs out of time or memory, or returns something that is not
+     *                       events
      */
     public List<String> processBatch(String eventsJson) {
-        AtomicBoolean timedOut = new AtomicBoolean();
-        Context running = context;
-        ScheduledFuture<?> cancel = watchdog.schedule(() -> {
-            timedOut.set(true);
-            running.close(true);
-        }, timeoutMs, TimeUnit.MILLISECONDS);
+        Call call = new Call(context, Thread.currentThread().getId());
+        ScheduledFuture<?> guard = watchdog.scheduleAtFixedRate(call::check, WATCH_INTERVAL_MS, WATCH_INTERVAL_MS,
+                TimeUnit.MILLISECONDS);
         try {
             String lines = adapter.execute(eventsJson).asString();
             return lines.isEmpty() ? List.of() : List.of(lines.split("\n"));
         } catch (PolyglotException e) {
-            if (timedOut.get() || e.isCancelled()) {
+            if (call.stopped != null || e.isCancelled()) {
                 reopen();
-                throw new ScriptFailure("script " + scriptFile + " did not return within " + timeoutMs + " ms", e);
+                throw new ScriptFailure("script " + scriptFile + " " + (call.stopped != null ? call.stopped : "was cancelled"), e);
             }
             if (e.isResourceExhausted() || e.isInternalError()) {
                 reopen();
@@ -155,10 +165,51 @@ public final class ScriptRuntime implements AutoCloseable {
         } catch (IllegalStateException e) {
             // the watchdog closed the context just as the call ended
             reopen();
-            throw new ScriptFailure("script " + scriptFile + " did not return within " + timeoutMs + " ms", e);
+            throw new ScriptFailure("script " + scriptFile + " " + call.stopped, e);
         } finally {
-            cancel.cancel(false);
+            guard.cancel(false);
         }
+    }
+
+    /**
+     * One processBatch call under watch: cancelled when it runs longer than the timeout or when its thread has
+     * allocated more than the memory limit since the call began. GraalJS community edition cannot cap the heap of
+     * a context, so the bound is on what the call allocates (live or garbage), checked every few milliseconds.
+     */
+    private final class Call {
+        private final Context running;
+        private final long threadId;
+        private final long startNanos = System.nanoTime();
+        private final long startAllocated;
+        private volatile String stopped;
+
+        Call(Context running, long threadId) {
+            this.running = running;
+            this.threadId = threadId;
+            this.startAllocated = allocatedBy(threadId);
+        }
+
+        void check() {
+            if (stopped != null) {
+                return;
+            }
+            long elapsedMs = (System.nanoTime() - startNanos) / 1_000_000;
+            long allocated = allocatedBy(threadId) - startAllocated;
+            if (elapsedMs >= timeoutMs) {
+                stop("did not return within " + timeoutMs + " ms");
+            } else if (memoryLimitBytes > 0 && startAllocated >= 0 && allocated > memoryLimitBytes) {
+                stop("allocated more than " + memoryLimitBytes / (1024 * 1024) + " MB in one call");
+            }
+        }
+
+        private void stop(String why) {
+            stopped = why;
+            running.close(true);
+        }
+    }
+
+    private static long allocatedBy(long threadId) {
+        return THREADS != null ? THREADS.getThreadAllocatedBytes(threadId) : -1;
     }
 
     private void reopen() {
@@ -170,12 +221,28 @@ public final class ScriptRuntime implements AutoCloseable {
         open();
     }
 
+    /** The error with the place in the user's script where it happened (file:line), when known. */
     private String describe(PolyglotException e) {
+        String where = scriptFile.toString();
         SourceSection at = e.getSourceLocation();
-        String where = at != null && at.getSource() != null && !at.getSource().getName().startsWith("Unnamed")
-                ? at.getSource().getName() + ":" + at.getStartLine()
-                : scriptFile.toString();
+        if (at == null || !isUserScript(at)) {
+            at = null;
+            for (PolyglotException.StackFrame frame : e.getPolyglotStackTrace()) {
+                SourceSection location = frame.getSourceLocation();
+                if (frame.isGuestFrame() && location != null && isUserScript(location)) {
+                    at = location;
+                    break;
+                }
+            }
+        }
+        if (at != null) {
+            where = at.getSource().getName() + ":" + at.getStartLine();
+        }
         return where + ": " + e.getMessage();
+    }
+
+    private boolean isUserScript(SourceSection section) {
+        return section.getSource() != null && scriptFile.toString().equals(section.getSource().getName());
     }
 
     @Override
@@ -210,6 +277,16 @@ public final class ScriptRuntime implements AutoCloseable {
             CONSOLE.info(line.toString(StandardCharsets.UTF_8));
             line.reset();
         }
+    }
+
+    private static com.sun.management.ThreadMXBean threadBean() {
+        if (java.lang.management.ManagementFactory.getThreadMXBean() instanceof com.sun.management.ThreadMXBean bean
+                && bean.isThreadAllocatedMemorySupported()) {
+            bean.setThreadAllocatedMemoryEnabled(true);
+            return bean;
+        }
+        LOG.warn("This JVM cannot measure allocation per thread: the script memory limit is not enforced");
+        return null;
     }
 
     static {

@@ -32,10 +32,12 @@ public class GatedOffsetBackingStore implements OffsetBackingStore {
 
     private final OffsetGate gate = OffsetGate.global();
     private OffsetBackingStore delegate;
+    private boolean schemaOnlySnapshot;
 
     @Override
     public void configure(WorkerConfig config) {
         Map<String, String> settings = config.originalsStrings();
+        schemaOnlySnapshot = SnapshotMarker.isSchemaOnly(settings.get("snapshot.mode"));
         String delegateClass = settings.getOrDefault(DELEGATE, "file");
         if ("file".equals(delegateClass) || "org.apache.kafka.connect.storage.FileOffsetBackingStore".equals(delegateClass)) {
             createParentDirectory(settings.get("offset.storage.file.filename"));
@@ -86,7 +88,8 @@ public class GatedOffsetBackingStore implements OffsetBackingStore {
 
     @Override
     public Future<Void> set(Map<ByteBuffer, ByteBuffer> values, Callback<Void> callback) {
-        gate.whenDelivered(() -> delegate.set(values, null));
+        Map<ByteBuffer, ByteBuffer> saved = schemaOnlySnapshot ? SnapshotMarker.withoutSnapshotMarker(values) : values;
+        gate.whenDelivered(() -> delegate.set(saved, null));
         if (callback != null) {
             callback.onCompletion(null, null);
         }

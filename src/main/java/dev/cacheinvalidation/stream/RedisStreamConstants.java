@@ -15,6 +15,8 @@ public final class RedisStreamConstants {
      * {@code maxDeliveries} attempts.
      */
     public static final String REJECTED = "CamelRedisStreamRejected";
+    /** Producer: a {@code Map<String, String>} of fields added to every entry after the payload field. */
+    public static final String EXTRA_FIELDS = "CamelRedisStreamExtraFields";
     /** Producer: ids of the entries written, in order. */
     public static final String ENTRY_IDS = "CamelRedisStreamEntryIds";
 

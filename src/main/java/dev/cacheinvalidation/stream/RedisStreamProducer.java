@@ -3,6 +3,7 @@ package dev.cacheinvalidation.stream;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
+import java.util.Map;
 
 import org.apache.camel.Exchange;
 import org.apache.camel.support.DefaultProducer;
@@ -12,7 +13,8 @@ import redis.clients.jedis.exceptions.JedisException;
 
 /**
  * Appends the body to the stream: a collection becomes one entry per element, written all or none in one round
- * trip (MULTI/EXEC), in order; anything else one entry. While Redis fails the producer holds the exchange and
+ * trip (MULTI/EXEC), in order; anything else one entry. Header {@link RedisStreamConstants#EXTRA_FIELDS} adds
+ * fields to every entry. While Redis fails the producer holds the exchange and
  * retries with bounded exponential backoff, logging once when Redis goes away and once when it is back, so a
  * batch is never dropped and its caller (the binlog reader) stops taking new events meanwhile.
  */
@@ -51,10 +53,13 @@ public class RedisStreamProducer extends DefaultProducer {
     @Override
     public void process(Exchange exchange) throws Exception {
         List<String> values = values(exchange.getMessage().getBody());
+        @SuppressWarnings("unchecked")
+        Map<String, String> extra = exchange.getMessage().getHeader(RedisStreamConstants.EXTRA_FIELDS, Map.class);
+        Map<String, String> extraFields = extra == null ? Map.of() : extra;
         Backoff backoff = new Backoff(config.getRetryInitialMs(), config.getRetryMaxMs());
         while (true) {
             try {
-                List<String> ids = client.append(config.getStream(), config.getField(), values, config.getMaxLen());
+                List<String> ids = client.append(config.getStream(), config.getField(), values, extraFields, config.getMaxLen());
                 exchange.getMessage().setHeader(RedisStreamConstants.ENTRY_IDS, ids);
                 if (unavailableSince != 0) {
                     LOG.info("Redis is writable again after {} ms; stream {} resumed",

@@ -36,8 +36,12 @@ public class StreamClient implements AutoCloseable {
         this.pool = new JedisPool(poolConfig, address.hostAndPort(), address.clientConfig(socketTimeoutMs, clientName));
     }
 
-    /** Appends one entry per value, all or none (MULTI/EXEC, one round trip), and returns their ids. */
-    public List<String> append(String stream, String field, List<String> values, long maxLen) {
+    /**
+     * Appends one entry per value, all or none (MULTI/EXEC, one round trip), and returns their ids. The value goes
+     * in the first field; extra fields, if any, follow in every entry.
+     */
+    public List<String> append(String stream, String field, List<String> values, Map<String, String> extraFields,
+            long maxLen) {
         if (values.isEmpty()) {
             return List.of();
         }
@@ -49,7 +53,15 @@ public class StreamClient implements AutoCloseable {
             Transaction tx = jedis.multi();
             List<Response<StreamEntryID>> ids = new ArrayList<>(values.size());
             for (String value : values) {
-                ids.add(tx.xadd(stream, params, Map.of(field, value)));
+                Map<String, String> fields;
+                if (extraFields.isEmpty()) {
+                    fields = Map.of(field, value);
+                } else {
+                    fields = new LinkedHashMap<>();
+                    fields.put(field, value);
+                    fields.putAll(extraFields);
+                }
+                ids.add(tx.xadd(stream, params, fields));
             }
             List<Object> results = tx.exec();
             if (results == null) {

@@ -71,6 +71,7 @@ public final class RunningApp implements AutoCloseable {
         RunningApp app = new RunningApp(main, properties);
         if (!routes.equals(WORKER)) {
             app.awaitStreaming();
+            app.awaitPositionSaved();
         }
         return app;
     }
@@ -94,6 +95,19 @@ public final class RunningApp implements AutoCloseable {
                     }
                     return false;
                 });
+    }
+
+    /**
+     * Waits until the first binlog position is saved (a heartbeat does it on a quiet database): before that, a
+     * restart would start from the then current position.
+     */
+    public void awaitPositionSaved() {
+        if ("redis".equals(properties.get("cdc.offsetStore"))) {
+            return;
+        }
+        java.nio.file.Path offsets = java.nio.file.Path.of(properties.get("cdc.dataDir"), "offsets.dat");
+        Awaitility.await("first saved position").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100))
+                .until(() -> java.nio.file.Files.exists(offsets));
     }
 
     public <T> T bean(String name, Class<T> type) {

@@ -1,0 +1,102 @@
+package dev.cacheinvalidation.js;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.cacheinvalidation.batching.EventBatch;
+import dev.cacheinvalidation.event.ChangeEvent;
+import dev.cacheinvalidation.stream.RedisStreamConstants;
+import org.apache.camel.CamelContext;
+import org.apache.camel.CamelContextAware;
+import org.apache.camel.Exchange;
+import org.apache.camel.Processor;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What happens to a batch whose script failed ({@link ScriptFailure} caught by the route).
+ * <ul>
+ * <li>{@code dead-letter} (default): the body becomes the batch's original events, one dead letter each, with
+ * the error (message, script file and line) as an extra field; the route writes them to the dead-letter stream
+ * and goes on.</li>
+ * <li>{@code fail}: the pipeline route is stopped with the error; nothing of the batch is acknowledged, so it is
+ * read again once the script is fixed and the pipeline started.</li>
+ * </ul>
+ */
+public class ScriptFailurePolicy implements Processor, CamelContextAware {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ScriptFailurePolicy.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private String policy = "dead-letter";
+    private String routeId = "cdc-to-stream";
+    private CamelContext camelContext;
+
+    @Override
+    public void process(Exchange exchange) throws Exception {
+        Exception failure = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Exception.class);
+        String error = failure == null ? "unknown script failure" : failure.getMessage();
+        EventBatch batch = exchange.getProperty(EventBatch.PROPERTY, EventBatch.class);
+        int size = batch == null ? 0 : batch.size();
+        if ("fail".equals(policy)) {
+            LOG.error("Stopping route {}: {} (script.onFailure=fail; {} events stay unacknowledged and are read again"
+                    + " after a restart)", routeId, error, size);
+            Thread stopper = new Thread(() -> {
+                try {
+                    camelContext.getRouteController().stopRoute(routeId);
+                } catch (Exception e) {
+                    LOG.error("Could not stop route {}", routeId, e);
+                }
+            }, "script-failure-stop");
+            stopper.start();
+            throw new IllegalStateException("script failed and script.onFailure=fail: " + error, failure);
+        }
+        List<String> letters = new ArrayList<>(size);
+        if (batch != null) {
+            for (ChangeEvent event : batch.events()) {
+                letters.add(toJson(event));
+            }
+        }
+        LOG.error("Dead-lettering a batch of {} events: {}", size, error);
+        exchange.getMessage().setBody(letters);
+        exchange.getMessage().setHeader(RedisStreamConstants.EXTRA_FIELDS, Map.of("error", error, "stage", "script"));
+    }
+
+    private static String toJson(ChangeEvent event) throws JsonProcessingException {
+        return JSON.writeValueAsString(event);
+    }
+
+    public String getPolicy() {
+        return policy;
+    }
+
+    public void setPolicy(String policy) {
+        String normalized = policy == null ? "" : policy.trim().toLowerCase(Locale.ROOT);
+        if (!normalized.equals("dead-letter") && !normalized.equals("fail")) {
+            throw new IllegalArgumentException("script.onFailure must be dead-letter or fail, was '" + policy + "'");
+        }
+        this.policy = normalized;
+    }
+
+    public String getRouteId() {
+        return routeId;
+    }
+
+    public void setRouteId(String routeId) {
+        this.routeId = routeId;
+    }
+
+    @Override
+    public void setCamelContext(CamelContext camelContext) {
+        this.camelContext = camelContext;
+    }
+
+    @Override
+    public CamelContext getCamelContext() {
+        return camelContext;
+    }
+}

@@ -1,0 +1,164 @@
+package dev.cacheinvalidation.bench;
+
+import static dev.cacheinvalidation.bench.BenchSupport.detail;
+import static dev.cacheinvalidation.bench.BenchSupport.num;
+import static dev.cacheinvalidation.bench.BenchSupport.row;
+import static dev.cacheinvalidation.bench.BenchSupport.seconds;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import dev.cacheinvalidation.it.TestServers;
+import redis.clients.jedis.Jedis;
+
+/**
+ * Figure 1, catch-up throughput: with the pipeline stopped (it ran once, so it has a binlog position), commit a
+ * backlog of row changes (transactions of 100 UPDATEs, 1,000 products each updated 100 times), then start
+ * {@code java -Xmx256m -jar ... pipeline} and time until the stream holds every change (XLEN polled every 20 ms).
+ * Also gives figure 5 (startup with a saved position).
+ * <p>
+ * Flags: {@code --runs 2 --rows 1000 --rounds 100}.
+ */
+public final class CatchupBench {
+
+    static final int FIRST_ID = 1_000_001;
+
+    public static void main(String[] args) throws Exception {
+        BenchSupport.Flags flags = new BenchSupport.Flags(args);
+        int runs = flags.integer("runs", 2);
+        int rows = flags.integer("rows", 1000);
+        int rounds = flags.integer("rounds", 100);
+        TestServers servers = BenchSupport.servers();
+        BenchSupport.ensureProducts(servers, FIRST_ID, rows);
+
+        List<String> rates = new ArrayList<>();
+        List<String> fromStart = new ArrayList<>();
+        List<String> memory = new ArrayList<>();
+        boolean met = true;
+        for (int run = 1; run <= runs; run++) {
+            Result r = runOnce(servers, run, rows, rounds);
+            rates.add(num(r.eventsPerSecond()));
+            fromStart.add(seconds(r.doneNanos - r.startNanos));
+            memory.add(r.memory);
+            met &= r.eventsPerSecond() >= 30_000 && r.complete;
+        }
+        long events = (long) rows * rounds;
+        row("(1) Catch-up, " + num(events) + " changes, tx of 100",
+                String.join(" / ", rates) + " events/s (first entry to last); " + String.join(" / ", fromStart)
+                        + " from process start" + (met ? "" : " **MISSED**"),
+                ">= 30,000 events/s", "Debezium Server 3.6 MariaDB->Redis, batch 500: ~23,000 events/s");
+        row("(4) Memory, catch-up pipeline -Xmx256m", String.join(" / ", memory), "no OOM, figures met", "");
+    }
+
+    record Result(long startNanos, long connectedNanos, long firstNanos, long doneNanos, long events, boolean complete,
+            String memory) {
+        double eventsPerSecond() {
+            return events / ((doneNanos - firstNanos) / 1e9);
+        }
+    }
+
+    static Result runOnce(TestServers servers, int run, int rows, int rounds) throws Exception {
+        String tag = "bench:catchup:" + System.currentTimeMillis();
+        String stream = tag;
+        Path dataDir = Files.createDirectories(BenchSupport.runDir().resolve("catchup-" + run + "-data"));
+        Map<String, String> props = Map.of("cdc.dataDir", dataDir.toAbsolutePath().toString(),
+                "stream.key", stream, "stream.maxLen", "0");
+
+        // 1. the pipeline runs once on a fresh data dir and saves a position behind one change of its own
+        try (Jedis jedis = servers.redis();
+                BenchSupport.App first = BenchSupport.App.start("catchup-" + run + "-first", "pipeline",
+                        List.of("-Xmx256m"), Map.of("cdc.dataDir", dataDir.toAbsolutePath().toString(),
+                                "stream.key", tag + ":warmup", "stream.maxLen", "0"), servers)) {
+            first.awaitLine("Connected to binlog", 120);
+            try (Connection db = servers.admin(); Statement statement = db.createStatement()) {
+                statement.executeUpdate("UPDATE products SET price = price + 1 WHERE id = " + FIRST_ID);
+            }
+            long deadline = System.currentTimeMillis() + 60_000;
+            while (jedis.xlen(tag + ":warmup") < 1 && System.currentTimeMillis() < deadline) {
+                BenchSupport.sleep(20);
+            }
+            // offsets are flushed every cdc.offsetFlushIntervalMs (1 s)
+            BenchSupport.sleep(2500);
+        }
+        if (!Files.exists(dataDir.resolve("offsets.dat"))) {
+            throw new IllegalStateException("the first pipeline run saved no offsets in " + dataDir);
+        }
+
+        // 2. the backlog, committed while the pipeline is stopped
+        long backlogStart = System.nanoTime();
+        long events = commitBacklog(servers, rows, rounds);
+        detail("catch-up run %d: backlog of %,d row changes committed in %s (load %s)", run, events,
+                seconds(System.nanoTime() - backlogStart), BenchSupport.loadAverage());
+
+        // 3. the pipeline catches up
+        try (Jedis jedis = servers.redis();
+                BenchSupport.App app = BenchSupport.App.start("catchup-" + run, "pipeline", List.of("-Xmx256m"), props, servers)) {
+            long first = 0;
+            long done = 0;
+            long deadline = System.nanoTime() + 600_000_000_000L;
+            while (System.nanoTime() < deadline && app.alive()) {
+                long length = jedis.xlen(stream);
+                long now = System.nanoTime();
+                if (first == 0 && length > 0) {
+                    first = now;
+                }
+                if (length >= events) {
+                    done = now;
+                    break;
+                }
+                BenchSupport.sleep(20);
+            }
+            long connected = app.awaitLine("Connected to binlog", 1);
+            String memory = app.memorySummary();
+            boolean complete = done != 0;
+            if (!complete) {
+                done = System.nanoTime();
+            }
+            Result r = new Result(app.startNanos, connected, first, done, events, complete, memory);
+            detail("catch-up run %d: %s events/s from first entry (%s), %s events/s from 'Connected to binlog' (%s),"
+                    + " %s from process start; startup to 'Connected to binlog' %s; %s%s", run,
+                    num(r.eventsPerSecond()), seconds(done - first), num(events / ((done - connected) / 1e9)),
+                    seconds(done - connected), seconds(done - app.startNanos), seconds(connected - app.startNanos),
+                    memory, complete ? "" : "; INCOMPLETE: stream holds only " + jedis.xlen(stream));
+            jedis.del(stream, tag + ":warmup");
+            return r;
+        }
+    }
+
+    /** Transactions of 100 row changes: rounds x (rows / 100) multi-row UPDATEs, each with a new price. */
+    static long commitBacklog(TestServers servers, int rows, int rounds) throws Exception {
+        try (Connection db = servers.admin()) {
+            double base;
+            try (Statement statement = db.createStatement();
+                    ResultSet rs = statement.executeQuery("SELECT COALESCE(MAX(price), 0) FROM products WHERE id BETWEEN "
+                            + FIRST_ID + " AND " + (FIRST_ID + rows - 1))) {
+                rs.next();
+                base = Math.floor(rs.getDouble(1)) + 1;
+            }
+            db.setAutoCommit(false);
+            long changed = 0;
+            try (PreparedStatement update = db.prepareStatement("UPDATE products SET price = ? WHERE id BETWEEN ? AND ?")) {
+                for (int round = 0; round < rounds; round++) {
+                    for (int block = 0; block < rows; block += 100) {
+                        update.setDouble(1, base + round);
+                        update.setInt(2, FIRST_ID + block);
+                        update.setInt(3, FIRST_ID + Math.min(rows, block + 100) - 1);
+                        changed += update.executeUpdate();
+                        db.commit();
+                    }
+                }
+            }
+            if (changed != (long) rows * rounds) {
+                throw new IllegalStateException("backlog changed " + changed + " rows, expected " + rows * rounds);
+            }
+            return changed;
+        }
+    }
+}

@@ -1,0 +1,218 @@
+package dev.cacheinvalidation.bench;
+
+import static dev.cacheinvalidation.bench.BenchSupport.detail;
+import static dev.cacheinvalidation.bench.BenchSupport.num;
+import static dev.cacheinvalidation.bench.BenchSupport.row;
+import static dev.cacheinvalidation.bench.BenchSupport.seconds;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.cacheinvalidation.it.TestServers;
+import redis.clients.jedis.Jedis;
+import redis.clients.jedis.Pipeline;
+import redis.clients.jedis.StreamEntryID;
+import redis.clients.jedis.exceptions.JedisDataException;
+import redis.clients.jedis.params.XReadGroupParams;
+import redis.clients.jedis.resps.StreamEntry;
+
+/**
+ * Figure 2, worker drain: a stream of seed-format events (a users email change: 5 existing keys each) drained by
+ * one {@code java -Xmx128m -jar ... worker}, with the default logging (one INFO line per event) and with that line
+ * quieted (bench/log4j2-quiet.properties), against the seed Node worker's algorithm written in Java (XREADGROUP
+ * COUNT 100, then one DEL round trip per key and one XACK per entry) on an identical stream.
+ * Time: first entry read by the group (XINFO GROUPS polled every 10 ms) until pending = 0 and lag = 0.
+ * <p>
+ * Flags: {@code --runs 2 --events 50000}.
+ */
+public final class DrainBench {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    public static void main(String[] args) throws Exception {
+        BenchSupport.Flags flags = new BenchSupport.Flags(args);
+        int runs = flags.integer("runs", 2);
+        int events = flags.integer("events", 50_000);
+        TestServers servers = BenchSupport.servers();
+        Path quiet = Path.of("bench/log4j2-quiet.properties").toAbsolutePath();
+
+        List<String> defaults = new ArrayList<>();
+        List<String> quiets = new ArrayList<>();
+        List<String> baselines = new ArrayList<>();
+        List<String> ratios = new ArrayList<>();
+        List<String> memory = new ArrayList<>();
+        boolean met = true;
+        for (int run = 1; run <= runs; run++) {
+            Drain logging = javaWorker(servers, run, "default", events, List.of("-Xmx128m"));
+            Drain silent = javaWorker(servers, run, "quiet", events, List.of("-Xmx128m",
+                    "-Dlog4j2.configurationFile=classpath:log4j2.properties," + quiet));
+            Drain seed = seedWorker(servers, run, events);
+            defaults.add(num(logging.rate()));
+            quiets.add(num(silent.rate()));
+            baselines.add(num(seed.rate()));
+            ratios.add(String.format(java.util.Locale.ROOT, "%.1fx / %.1fx", logging.rate() / seed.rate(), silent.rate() / seed.rate()));
+            memory.add(logging.memory + "; quiet: " + silent.memory);
+            met &= Math.max(logging.rate(), silent.rate()) >= 40_000 && logging.complete() && silent.complete();
+        }
+        row("(2) Worker drain, " + num(events) + " events x 5 keys, 1 worker",
+                String.join(" / ", defaults) + " events/s (INFO line per event); " + String.join(" / ", quiets)
+                        + " events/s (line quieted); seed algorithm in Java " + String.join(" / ", baselines)
+                        + " events/s; ratio " + String.join(", ", ratios) + (met ? "" : " **MISSED**"),
+                ">= 40,000 events/s", "seed Node worker: ~2,800 events/s");
+        row("(4) Memory, drain worker -Xmx128m", String.join(" / ", memory), "no OOM, figures met", "");
+    }
+
+    record Drain(long events, long firstNanos, long doneNanos, long startNanos, long keysLeft, String memory) {
+        double rate() {
+            return events / ((doneNanos - firstNanos) / 1e9);
+        }
+
+        boolean complete() {
+            return doneNanos > 0 && keysLeft == 0;
+        }
+    }
+
+    static Drain javaWorker(TestServers servers, int run, String variant, int events, List<String> jvmOptions)
+            throws Exception {
+        String stream = "bench:drain:" + System.currentTimeMillis() + ":" + variant;
+        try (Jedis jedis = servers.redis()) {
+            prepare(jedis, stream, events);
+            try (BenchSupport.App worker = BenchSupport.App.start("drain-" + run + "-" + variant, "worker", jvmOptions,
+                    Map.of("stream.key", stream, "worker.consumerName", "bench"), servers)) {
+                long[] times = awaitDrained(jedis, stream, events, worker::alive);
+                String memory = worker.memorySummary();
+                long left = keysLeft(jedis, events);
+                Drain d = new Drain(events, times[0], times[1], worker.startNanos, left, memory);
+                detail("drain run %d, java worker, %s logging: %s events/s from first read (%s), %s from process start;"
+                        + " keys left %d; %s (load %s)", run, variant, num(d.rate()), seconds(times[1] - times[0]),
+                        seconds(times[1] - worker.startNanos), left, memory, BenchSupport.loadAverage());
+                jedis.del(stream);
+                return d;
+            }
+        }
+    }
+
+    /** The seed's Node worker, in Java, on its own thread and connection. */
+    static Drain seedWorker(TestServers servers, int run, int events) throws Exception {
+        String stream = "bench:drain:" + System.currentTimeMillis() + ":seed";
+        try (Jedis jedis = servers.redis()) {
+            prepare(jedis, stream, events);
+            long start = System.nanoTime();
+            Thread worker = new Thread(() -> seedLoop(servers, stream, events), "seed-worker");
+            worker.setDaemon(true);
+            worker.start();
+            long[] times = awaitDrained(jedis, stream, events, worker::isAlive);
+            long left = keysLeft(jedis, events);
+            Drain d = new Drain(events, times[0], times[1], start, left, "");
+            detail("drain run %d, seed algorithm (DEL per key, XACK per entry): %s events/s (%s); keys left %d (load %s)",
+                    run, num(d.rate()), seconds(times[1] - times[0]), left, BenchSupport.loadAverage());
+            jedis.del(stream);
+            return d;
+        }
+    }
+
+    private static void seedLoop(TestServers servers, String stream, int events) {
+        try (Jedis redis = servers.redis()) {
+            try {
+                redis.xgroupCreate(stream, BenchSupport.GROUP, new StreamEntryID(0, 0), true);
+            } catch (JedisDataException e) {
+                if (!e.getMessage().contains("BUSYGROUP")) {
+                    throw e;
+                }
+            }
+            int done = 0;
+            XReadGroupParams params = XReadGroupParams.xReadGroupParams().count(100).block(1000);
+            while (done < events) {
+                List<Map.Entry<String, List<StreamEntry>>> read = redis.xreadGroup(BenchSupport.GROUP, "seed", params,
+                        Map.of(stream, StreamEntryID.XREADGROUP_UNDELIVERED_ENTRY));
+                if (read == null || read.isEmpty()) {
+                    continue;
+                }
+                for (StreamEntry entry : read.get(0).getValue()) {
+                    JsonNode event = JSON.readTree(entry.getFields().get("event"));
+                    JsonNode record = event.hasNonNull("after") ? event.get("after") : event.get("before");
+                    for (JsonNode key : record.path("_cache_keys")) {
+                        redis.del(key.asText());
+                    }
+                    redis.xack(stream, BenchSupport.GROUP, entry.getID());
+                    done++;
+                }
+            }
+        } catch (Exception e) {
+            throw new IllegalStateException("seed worker failed", e);
+        }
+    }
+
+    /** Sets the 5 keys of every event and writes the events to a fresh stream, pipelined. */
+    static void prepare(Jedis jedis, String stream, int events) throws Exception {
+        Pipeline p = jedis.pipelined();
+        for (int i = 1; i <= events; i++) {
+            for (String key : keys(i)) {
+                p.set(key, "cached");
+            }
+            if (i % 2000 == 0) {
+                p.sync();
+            }
+        }
+        for (int i = 1; i <= events; i++) {
+            p.xadd(stream, StreamEntryID.NEW_ENTRY, Map.of("event", event(i)));
+            if (i % 2000 == 0) {
+                p.sync();
+            }
+        }
+        p.sync();
+    }
+
+    static List<String> keys(int id) {
+        return List.of("user:" + id, "user:email:new" + id + "@example.com", "user:email:old" + id + "@example.com",
+                "user:" + id + ":orders", "user:" + id + ":profile");
+    }
+
+    /** A users email change as the pipeline writes it (seed cache-keys.js output). */
+    static String event(int id) throws Exception {
+        Map<String, Object> before = Map.of("id", id, "email", "old" + id + "@example.com", "name", "User " + id,
+                "created_at", "2025-01-01T10:00:00");
+        Map<String, Object> after = Map.of("id", id, "email", "new" + id + "@example.com", "name", "User " + id,
+                "created_at", "2025-01-01T10:00:00", "_cache_keys", keys(id), "_invalidation_strategy", "batched");
+        Map<String, Object> source = Map.of("file", "mysql-bin.000003", "pos", 1000L + id * 400L, "row", 0,
+                "gtid", "0-1-" + id, "server_id", 1, "ts_ms", 1764240000000L + id);
+        return JSON.writeValueAsString(Map.of("op", "u", "table", "app.users", "before", before, "after", after,
+                "tags", List.of("cache:invalidate", "strategy:batched", "keys:5"), "source", source, "tx", "0-1-" + id));
+    }
+
+    /** Polls the group every 10 ms: {first entry read, pending = 0 and lag = 0} as nanoTime. */
+    static long[] awaitDrained(Jedis jedis, String stream, int events, java.util.function.BooleanSupplier alive) {
+        long first = 0;
+        long deadline = System.nanoTime() + 600_000_000_000L;
+        while (System.nanoTime() < deadline && alive.getAsBoolean()) {
+            BenchSupport.GroupState state = BenchSupport.group(jedis, stream, BenchSupport.GROUP);
+            long now = System.nanoTime();
+            if (state != null && first == 0 && state.entriesRead() > 0) {
+                first = now;
+            }
+            if (state != null && state.entriesRead() >= events && state.drained()) {
+                return new long[] { first, now };
+            }
+            BenchSupport.sleep(10);
+        }
+        return new long[] { first, 0 };
+    }
+
+    static long keysLeft(Jedis jedis, int events) {
+        Pipeline p = jedis.pipelined();
+        List<redis.clients.jedis.Response<Long>> counts = new ArrayList<>();
+        for (int i = 1; i <= events; i += 1000) {
+            List<String> batch = new ArrayList<>();
+            for (int id = i; id < Math.min(events + 1, i + 1000); id++) {
+                batch.addAll(keys(id));
+            }
+            counts.add(p.exists(batch.toArray(String[]::new)));
+        }
+        p.sync();
+        return counts.stream().mapToLong(redis.clients.jedis.Response::get).sum();
+    }
+}

@@ -1,0 +1,129 @@
+package dev.cacheinvalidation.worker;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class CacheKeysTest {
+
+    @Test
+    void readsKeysFromAfter() {
+        CacheKeys keys = CacheKeys.fromEventJson("""
+                {"op":"u","table":"shop.users",
+                 "before":{"id":1,"email":"old@example.com"},
+                 "after":{"id":1,"email":"new@example.com","_cache_keys":["user:1","user:email:new@example.com"]}}
+                """);
+
+        assertThat(keys.table()).isEqualTo("shop.users");
+        assertThat(keys.keys()).containsExactly("user:1", "user:email:new@example.com");
+    }
+
+    @Test
+    void deleteReadsKeysFromBefore() {
+        CacheKeys keys = CacheKeys.fromEventJson("""
+                {"op":"d","table":"shop.products","before":{"id":7,"_cache_keys":["product:7","product:7:details"]},
+                 "after":null}
+                """);
+
+        assertThat(keys.keys()).containsExactly("product:7", "product:7:details");
+    }
+
+    @Test
+    void missingAfterFieldAlsoFallsBackToBefore() {
+        CacheKeys keys = CacheKeys.fromEventJson("""
+                {"op":"d","table":"shop.products","before":{"id":7,"_cache_keys":["product:7"]}}
+                """);
+
+        assertThat(keys.keys()).containsExactly("product:7");
+    }
+
+    @Test
+    void afterWithoutKeysDoesNotBorrowTheKeysOfBefore() {
+        CacheKeys keys = CacheKeys.fromEventJson("""
+                {"op":"u","table":"shop.users","before":{"id":1,"_cache_keys":["user:1"]},"after":{"id":1}}
+                """);
+
+        assertThat(keys.keys()).isEmpty();
+    }
+
+    @Test
+    void eventWithoutRecordHasNoKeys() {
+        CacheKeys keys = CacheKeys.fromEventJson("{\"op\":\"d\",\"table\":\"shop.users\",\"before\":null,\"after\":null}");
+
+        assertThat(keys.keys()).isEmpty();
+        assertThat(keys.table()).isEqualTo("shop.users");
+    }
+
+    @Test
+    void recordWithoutKeysHasNoKeys() {
+        assertThat(CacheKeys.fromEventJson("{\"op\":\"c\",\"table\":\"shop.t\",\"after\":{\"id\":1}}").keys()).isEmpty();
+        assertThat(CacheKeys.fromEventJson("{\"op\":\"c\",\"table\":\"shop.t\",\"after\":{\"_cache_keys\":null}}").keys())
+                .isEmpty();
+    }
+
+    @Test
+    void eventWithoutTableStillGivesItsKeys() {
+        CacheKeys keys = CacheKeys.fromEventJson("{\"after\":{\"_cache_keys\":[\"k\"]}}");
+
+        assertThat(keys.keys()).containsExactly("k");
+        assertThat(keys.table()).isNotBlank();
+    }
+
+    @Test
+    void missingEventIsRejected() {
+        assertThatThrownBy(() -> CacheKeys.fromEventJson(null)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("no event");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"not json", "{\"after\":", "{'single':'quotes'}"})
+    void nonJsonIsRejected(String json) {
+        assertThatThrownBy(() -> CacheKeys.fromEventJson(json)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("not JSON");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"[1,2]", "\"user:1\"", "42", "null"})
+    void jsonThatIsNotAnObjectIsRejected(String json) {
+        assertThatThrownBy(() -> CacheKeys.fromEventJson(json)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("not a JSON object");
+    }
+
+    @Test
+    void recordThatIsNotAnObjectIsRejected() {
+        assertThatThrownBy(() -> CacheKeys.fromEventJson("{\"after\":[\"user:1\"]}"))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("not an object");
+    }
+
+    @Test
+    void keysThatAreNotAnArrayAreRejected() {
+        assertThatThrownBy(() -> CacheKeys.fromEventJson("{\"after\":{\"_cache_keys\":\"user:1\"}}"))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("_cache_keys is not an array");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"[\"user:1\", 2]", "[\"user:1\", null]", "[{\"key\":\"user:1\"}]", "[\"\"]"})
+    void keysThatAreNotNonEmptyStringsAreRejected(String keys) {
+        assertThatThrownBy(() -> CacheKeys.fromEventJson("{\"after\":{\"_cache_keys\":" + keys + "}}"))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("_cache_keys")
+                .hasMessageContaining("not a non-empty string");
+    }
+
+    @Test
+    void keyWithAStarIsAPattern() {
+        assertThat(CacheKeys.isPattern("user:*:orders")).isTrue();
+        assertThat(CacheKeys.isPattern("product:*")).isTrue();
+    }
+
+    @Test
+    void plainKeyIsNotAPattern() {
+        assertThat(CacheKeys.isPattern("user:1:orders")).isFalse();
+        assertThat(CacheKeys.isPattern("user:email:a?b@example.com")).isFalse();
+    }
+}
