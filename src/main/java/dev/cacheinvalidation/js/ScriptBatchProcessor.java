@@ -5,12 +5,20 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.cacheinvalidation.batching.EventBatch;
 import dev.cacheinvalidation.config.ConfigurationException;
+import dev.cacheinvalidation.stream.StreamMeters;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import org.apache.camel.CamelContext;
+import org.apache.camel.CamelContextAware;
 import org.apache.camel.Exchange;
 import org.apache.camel.Processor;
 import org.apache.camel.support.service.ServiceSupport;
@@ -22,7 +30,7 @@ import org.slf4j.LoggerFactory;
  * user's processBatch) out. The script is loaded and checked when the route starts; a changed file is loaded
  * again between two batches (a broken new version is refused and the running one kept).
  */
-public class ScriptBatchProcessor extends ServiceSupport implements Processor {
+public class ScriptBatchProcessor extends ServiceSupport implements Processor, CamelContextAware {
 
     private static final Logger LOG = LoggerFactory.getLogger(ScriptBatchProcessor.class);
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -32,6 +40,9 @@ public class ScriptBatchProcessor extends ServiceSupport implements Processor {
     private long memLimitMb = 128;
     private long reloadCheckMs = 1000;
 
+    private CamelContext camelContext;
+    private Timer scriptTime;
+    private DistributionSummary batchSizes;
     private ScriptRuntime runtime;
     private FileTime loadedVersion;
     private long nextReloadCheck;
@@ -40,7 +51,26 @@ public class ScriptBatchProcessor extends ServiceSupport implements Processor {
     private final AtomicLong eventsOut = new AtomicLong();
 
     @Override
+    public void setCamelContext(CamelContext camelContext) {
+        this.camelContext = camelContext;
+    }
+
+    @Override
+    public CamelContext getCamelContext() {
+        return camelContext;
+    }
+
+    @Override
     protected void doStart() {
+        MeterRegistry meters = StreamMeters.registry(camelContext);
+        scriptTime = Timer.builder("cache_invalidation_script").description("processBatch time per batch")
+                .publishPercentileHistogram().register(meters);
+        batchSizes = DistributionSummary.builder("cache_invalidation_batch_events").description("Events per batch")
+                .register(meters);
+        FunctionCounter.builder("cache_invalidation_events_in", eventsIn, AtomicLong::get)
+                .description("Row changes handed to the script").register(meters);
+        FunctionCounter.builder("cache_invalidation_events_written", eventsOut, AtomicLong::get)
+                .description("Events the script returned for the stream").register(meters);
         loadedVersion = version();
         runtime = new ScriptRuntime(Path.of(script), timeoutMs, memLimitMb);
         LOG.info("Loaded {} (timeout {} ms, memory {} MB per call)", script, timeoutMs, memLimitMb);
@@ -62,7 +92,10 @@ public class ScriptBatchProcessor extends ServiceSupport implements Processor {
             return;
         }
         reloadIfChanged();
+        long start = System.nanoTime();
         List<String> entries = runtime.processBatch(JSON.writeValueAsString(batch.events()));
+        scriptTime.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+        batchSizes.record(batch.size());
         exchange.getMessage().setBody(entries);
         batches.incrementAndGet();
         eventsIn.addAndGet(batch.size());

@@ -38,6 +38,11 @@ public class RedisStreamConfiguration implements Cloneable {
     private int maxDeliveries = 5;
     @UriParam(label = "consumer", description = "Dead-letter stream; default <stream>:dlq")
     private String deadLetterStream;
+    @UriParam(label = "consumer", defaultValue = "100000",
+              description = "Readiness is DOWN while the group has more unread entries than this; 0 disables the check")
+    private long maxLag = 100000;
+    @UriParam(label = "consumer", defaultValue = "5000", description = "How often stream length, lag and pending are sampled")
+    private long statsIntervalMs = 5000;
     @UriParam(defaultValue = "100", description = "First pause after a Redis error; doubled up to retryMaxMs")
     private long retryInitialMs = 100;
     @UriParam(defaultValue = "5000", description = "Longest pause between retries while Redis is unavailable")
@@ -145,6 +150,22 @@ public class RedisStreamConfiguration implements Cloneable {
 
     public void setDeadLetterStream(String deadLetterStream) {
         this.deadLetterStream = deadLetterStream;
+    }
+
+    public long getMaxLag() {
+        return maxLag;
+    }
+
+    public void setMaxLag(long maxLag) {
+        this.maxLag = maxLag;
+    }
+
+    public long getStatsIntervalMs() {
+        return statsIntervalMs;
+    }
+
+    public void setStatsIntervalMs(long statsIntervalMs) {
+        this.statsIntervalMs = statsIntervalMs;
     }
 
     public long getRetryInitialMs() {

@@ -5,9 +5,17 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
 
 import org.apache.camel.Exchange;
 import org.apache.camel.Processor;
+import org.apache.camel.health.HealthCheckRegistry;
 import org.apache.camel.support.DefaultConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -32,6 +40,12 @@ public class RedisStreamConsumer extends DefaultConsumer {
     private final RedisStreamConfiguration config;
     private StreamClient client;
     private ExecutorService executor;
+    private ScheduledExecutorService statsSampler;
+    private RedisStreamHealthCheck healthCheck;
+    private volatile StreamClient.GroupStats stats = new StreamClient.GroupStats(0, 0, 0);
+    private volatile String failure;
+    private Counter acked;
+    private Counter deadLettered;
 
     public RedisStreamConsumer(RedisStreamEndpoint endpoint, Processor processor) {
         super(endpoint, processor);
@@ -56,10 +70,52 @@ public class RedisStreamConsumer extends DefaultConsumer {
             String name = i == 0 ? baseName : baseName + "-" + i;
             executor.submit(new ReadLoop(name));
         }
+        registerMetricsAndHealth();
+    }
+
+    private void registerMetricsAndHealth() {
+        MeterRegistry meters = StreamMeters.registry(getEndpoint().getCamelContext());
+        Tags tags = Tags.of("stream", config.getStream(), "group", config.getGroup());
+        acked = Counter.builder("redis_stream_entries_acked").tags(tags).register(meters);
+        deadLettered = Counter.builder("redis_stream_entries_dead_lettered").tags(tags).register(meters);
+        Gauge.builder("redis_stream_length", () -> stats.length()).tags(tags).register(meters);
+        Gauge.builder("redis_stream_group_lag", () -> stats.lag()).tags(tags).register(meters);
+        Gauge.builder("redis_stream_group_pending", () -> stats.pending()).tags(tags).register(meters);
+        statsSampler = getEndpoint().getCamelContext().getExecutorServiceManager()
+                .newSingleThreadScheduledExecutor(this, "redis-stream-stats");
+        statsSampler.scheduleWithFixedDelay(() -> {
+            try {
+                stats = client.stats(config.getStream(), config.getGroup());
+            } catch (RuntimeException e) {
+                // the read loops report Redis failures
+            }
+        }, 0, Math.max(100, config.getStatsIntervalMs()), TimeUnit.MILLISECONDS);
+        healthCheck = new RedisStreamHealthCheck("consumer-" + config.getStream() + "-" + config.getGroup(), () -> {
+            if (failure != null) {
+                return failure;
+            }
+            if (config.getMaxLag() > 0 && stats.lag() > config.getMaxLag()) {
+                return "group " + config.getGroup() + " lags " + stats.lag() + " entries (more than " + config.getMaxLag() + ")";
+            }
+            return null;
+        }, () -> Map.of("stream", config.getStream(), "group", config.getGroup(), "length", stats.length(),
+                "lag", stats.lag(), "pending", stats.pending()));
+        HealthCheckRegistry registry = HealthCheckRegistry.get(getEndpoint().getCamelContext());
+        if (registry != null) {
+            registry.register(healthCheck);
+        }
     }
 
     @Override
     protected void doStop() throws Exception {
+        HealthCheckRegistry registry = HealthCheckRegistry.get(getEndpoint().getCamelContext());
+        if (registry != null && healthCheck != null) {
+            registry.unregister(healthCheck);
+        }
+        if (statsSampler != null) {
+            getEndpoint().getCamelContext().getExecutorServiceManager().shutdownNow(statsSampler);
+            statsSampler = null;
+        }
         if (executor != null) {
             getEndpoint().getCamelContext().getExecutorServiceManager().shutdownGraceful(executor);
             executor = null;
@@ -168,6 +224,7 @@ public class RedisStreamConsumer extends DefaultConsumer {
                     (rejected.containsKey(message.id()) ? again : accepted).add(message);
                 }
                 client.ack(config.getStream(), config.getGroup(), accepted.stream().map(StreamMessage::id).toList());
+                acked.increment(accepted.size());
                 if (!again.isEmpty() && attempt >= config.getMaxDeliveries()) {
                     deadLetter(again, rejected);
                     break;
@@ -210,6 +267,7 @@ public class RedisStreamConsumer extends DefaultConsumer {
                 return;
             }
             client.deadLetter(config.getStream(), config.getGroup(), config.getDeadLetterStream(), messages, reasons);
+            deadLettered.increment(messages.size());
             for (StreamMessage message : messages) {
                 LOG.error("Dead-lettered entry {} of {} to {}: {}", message.id(), config.getStream(),
                         config.getDeadLetterStream(), reasons.get(message.id()));
@@ -219,6 +277,8 @@ public class RedisStreamConsumer extends DefaultConsumer {
         private void failed(String what, Exception e) {
             if (failingSince == 0) {
                 failingSince = System.currentTimeMillis();
+                failure = "consumer " + consumerName + " failing since " + java.time.Instant.ofEpochMilli(failingSince)
+                        + ": " + e.getMessage();
                 LOG.warn("Consumer {} failed {} ({}); retrying with backoff, entries stay pending", consumerName, what,
                         e.getMessage());
             }
@@ -227,6 +287,7 @@ public class RedisStreamConsumer extends DefaultConsumer {
         private void recovered() {
             backoff.reset();
             if (failingSince != 0) {
+                failure = null;
                 LOG.info("Consumer {} recovered after {} ms", consumerName, System.currentTimeMillis() - failingSince);
                 failingSince = 0;
             }

@@ -4,8 +4,12 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import io.micrometer.core.instrument.Timer;
 
 import org.apache.camel.Exchange;
+import org.apache.camel.health.HealthCheckRegistry;
 import org.apache.camel.support.DefaultProducer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -25,6 +29,8 @@ public class RedisStreamProducer extends DefaultProducer {
     private final RedisStreamConfiguration config;
     private StreamClient client;
     private volatile long unavailableSince;
+    private Timer appendTimer;
+    private RedisStreamHealthCheck healthCheck;
 
     public RedisStreamProducer(RedisStreamEndpoint endpoint) {
         super(endpoint);
@@ -40,10 +46,24 @@ public class RedisStreamProducer extends DefaultProducer {
     protected void doStart() throws Exception {
         super.doStart();
         client = getEndpoint().createClient(2, "redis-stream-producer");
+        appendTimer = Timer.builder("redis_stream_append").description("Time to append one batch (MULTI/EXEC)")
+                .tag("stream", config.getStream()).publishPercentileHistogram()
+                .register(StreamMeters.registry(getEndpoint().getCamelContext()));
+        healthCheck = new RedisStreamHealthCheck("producer-" + config.getStream(),
+                () -> unavailableSince == 0 ? null : "cannot write to Redis since " + java.time.Instant.ofEpochMilli(unavailableSince),
+                () -> Map.of("stream", config.getStream()));
+        HealthCheckRegistry registry = HealthCheckRegistry.get(getEndpoint().getCamelContext());
+        if (registry != null) {
+            registry.register(healthCheck);
+        }
     }
 
     @Override
     protected void doStop() throws Exception {
+        HealthCheckRegistry registry = HealthCheckRegistry.get(getEndpoint().getCamelContext());
+        if (registry != null && healthCheck != null) {
+            registry.unregister(healthCheck);
+        }
         if (client != null) {
             client.close();
         }
@@ -59,7 +79,9 @@ public class RedisStreamProducer extends DefaultProducer {
         Backoff backoff = new Backoff(config.getRetryInitialMs(), config.getRetryMaxMs());
         while (true) {
             try {
+                long start = System.nanoTime();
                 List<String> ids = client.append(config.getStream(), config.getField(), values, extraFields, config.getMaxLen());
+                appendTimer.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
                 exchange.getMessage().setHeader(RedisStreamConstants.ENTRY_IDS, ids);
                 if (unavailableSince != 0) {
                     LOG.info("Redis is writable again after {} ms; stream {} resumed",

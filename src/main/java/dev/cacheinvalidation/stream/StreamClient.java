@@ -20,6 +20,7 @@ import redis.clients.jedis.params.XAutoClaimParams;
 import redis.clients.jedis.params.XPendingParams;
 import redis.clients.jedis.params.XReadGroupParams;
 import redis.clients.jedis.resps.StreamEntry;
+import redis.clients.jedis.resps.StreamGroupInfo;
 import redis.clients.jedis.resps.StreamPendingEntry;
 
 /** The few stream commands the component needs, over a small pool of Jedis connections. */
@@ -151,6 +152,25 @@ public class StreamClient implements AutoCloseable {
         }
     }
 
+    /** Length of the stream and, for the group, entries not yet read (lag) and read but not acknowledged. */
+    public GroupStats stats(String stream, String group) {
+        try (Jedis jedis = pool.getResource()) {
+            long length = jedis.xlen(stream);
+            long lag = -1;
+            long pending = -1;
+            if (length > 0 || jedis.exists(stream)) {
+                for (StreamGroupInfo info : jedis.xinfoGroups(stream)) {
+                    if (info.getName().equals(group)) {
+                        pending = info.getPending();
+                        Object reported = info.getGroupInfo().get("lag");
+                        lag = reported instanceof Long l ? l : -1;
+                    }
+                }
+            }
+            return new GroupStats(length, lag, pending);
+        }
+    }
+
     public String ping() {
         try (Jedis jedis = pool.getResource()) {
             return jedis.ping();
@@ -170,6 +190,10 @@ public class StreamClient implements AutoCloseable {
     @Override
     public void close() {
         pool.close();
+    }
+
+    /** Stream length, group lag (-1 when Redis cannot tell) and pending entries. */
+    public record GroupStats(long length, long lag, long pending) {
     }
 
     /** Entries taken over from idle consumers, how many times each was delivered, and where to continue. */

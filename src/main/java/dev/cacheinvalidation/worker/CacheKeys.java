@@ -9,9 +9,10 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 
 /**
  * The keys one stream entry asks to delete, read as the seed's worker reads them: {@code after._cache_keys}, or
- * {@code before._cache_keys} when there is no after (deletes).
+ * {@code before._cache_keys} when there is no after (deletes). Also keeps the event's source timestamp (when
+ * the change was written to the binlog, in whole seconds on most servers) to measure end-to-end latency.
  */
-public record CacheKeys(String table, List<String> keys) {
+public record CacheKeys(String table, List<String> keys, Long sourceTsMs) {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -33,15 +34,17 @@ public record CacheKeys(String table, List<String> keys) {
         }
         JsonNode record = present(event.get("after")) ? event.get("after") : event.get("before");
         String table = event.path("table").asText("?");
+        JsonNode ts = event.path("source").path("ts_ms");
+        Long sourceTsMs = ts.isNumber() ? ts.asLong() : null;
         if (!present(record)) {
-            return new CacheKeys(table, List.of());
+            return new CacheKeys(table, List.of(), sourceTsMs);
         }
         if (!record.isObject()) {
             throw new IllegalArgumentException("event after/before is not an object");
         }
         JsonNode keys = record.get("_cache_keys");
         if (!present(keys)) {
-            return new CacheKeys(table, List.of());
+            return new CacheKeys(table, List.of(), sourceTsMs);
         }
         if (!keys.isArray()) {
             throw new IllegalArgumentException("_cache_keys is not an array");
@@ -53,7 +56,7 @@ public record CacheKeys(String table, List<String> keys) {
             }
             list.add(key.asText());
         }
-        return new CacheKeys(table, list);
+        return new CacheKeys(table, list, sourceTsMs);
     }
 
     private static boolean present(JsonNode node) {

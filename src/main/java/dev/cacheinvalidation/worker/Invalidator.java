@@ -10,6 +10,14 @@ import java.util.Set;
 import dev.cacheinvalidation.config.RedisAddress;
 import dev.cacheinvalidation.stream.RedisStreamConstants;
 import dev.cacheinvalidation.stream.StreamMessage;
+import java.util.concurrent.TimeUnit;
+
+import dev.cacheinvalidation.stream.StreamMeters;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import org.apache.camel.CamelContext;
+import org.apache.camel.CamelContextAware;
 import org.apache.camel.Exchange;
 import org.apache.camel.Processor;
 import org.apache.camel.support.service.ServiceSupport;
@@ -26,17 +34,36 @@ import redis.clients.jedis.resps.ScanResult;
  * keys ({@code *}) by SCAN MATCH. Entries that are not events with string keys are rejected one by one (header
  * {@link RedisStreamConstants#REJECTED}); a Redis error fails the whole batch so nothing is acknowledged.
  */
-public class Invalidator extends ServiceSupport implements Processor {
+public class Invalidator extends ServiceSupport implements Processor, CamelContextAware {
 
     private static final Logger LOG = LoggerFactory.getLogger(Invalidator.class);
 
+    private CamelContext camelContext;
     private String redisUri = "redis://localhost:6379";
     private String field = "event";
     private int scanCount = 1000;
     private JedisPool pool;
+    private Counter keysDeleted;
+    private Timer endToEnd;
+
+    @Override
+    public void setCamelContext(CamelContext camelContext) {
+        this.camelContext = camelContext;
+    }
+
+    @Override
+    public CamelContext getCamelContext() {
+        return camelContext;
+    }
 
     @Override
     protected void doStart() {
+        MeterRegistry meters = StreamMeters.registry(camelContext);
+        keysDeleted = Counter.builder("cache_invalidation_keys_deleted").description("Cache keys deleted (patterns count once)")
+                .register(meters);
+        endToEnd = Timer.builder("cache_invalidation_end_to_end")
+                .description("From the change in the binlog (server time, whole seconds) to the deletion of its keys")
+                .publishPercentileHistogram().register(meters);
         GenericObjectPoolConfig<Jedis> poolConfig = new GenericObjectPoolConfig<>();
         poolConfig.setJmxEnabled(false);
         pool = new JedisPool(poolConfig, RedisAddress.parse(redisUri).hostAndPort(),
@@ -78,11 +105,16 @@ public class Invalidator extends ServiceSupport implements Processor {
                 deleteMatching(jedis, pattern);
             }
         }
+        long now = System.currentTimeMillis();
         for (CacheKeys keys : events) {
             if (!keys.keys().isEmpty()) {
                 LOG.info("Invalidated {} keys for {}", keys.keys().size(), keys.table());
             }
+            if (keys.sourceTsMs() != null) {
+                endToEnd.record(Math.max(0, now - keys.sourceTsMs()), TimeUnit.MILLISECONDS);
+            }
         }
+        keysDeleted.increment(plain.size() + patterns.size());
         exchange.getMessage().setHeader("CacheInvalidationKeys", plain.size() + patterns.size());
         if (!rejected.isEmpty()) {
             exchange.getMessage().setHeader(RedisStreamConstants.REJECTED, rejected);

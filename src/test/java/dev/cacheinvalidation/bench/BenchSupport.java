@@ -227,8 +227,17 @@ final class BenchSupport {
                         + runDir().resolve(name + ".jfr").toAbsolutePath());
             }
             properties.forEach((k, v) -> command.add("-D" + k + "=" + v));
+            // the HTTP servers (health, metrics) of each process on ports of their own
+            command.add("-Dcamel.server.port=" + freePort());
+            command.add("-Dcamel.management.port=" + freePort());
             command.addAll(List.of("-jar", JAR, role));
             return new App(name, command, Map.of("MYSQL_DSN", servers.mysqlDsn(), "REDIS_URI", servers.redisUri()));
+        }
+
+        private static int freePort() throws IOException {
+            try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
+                return socket.getLocalPort();
+            }
         }
 
         private void read(Path log) {

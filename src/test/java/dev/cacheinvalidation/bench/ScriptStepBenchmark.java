@@ -62,10 +62,12 @@ public class ScriptStepBenchmark {
             throw new IllegalStateException("expected a batch of " + BATCH + ", built " + batch);
         }
         batchJson = JSON.writeValueAsString(batch.events());
+        // the defaults of the processor are those of application.properties (script.timeoutMs, script.memMb...)
         processor = new ScriptBatchProcessor();
         processor.setScript("routes/cache-keys.js");
         processor.start();
-        runtime = new ScriptRuntime(java.nio.file.Path.of("routes/cache-keys.js"), 500);
+        runtime = new ScriptRuntime(java.nio.file.Path.of(processor.getScript()), processor.getTimeoutMs(),
+                processor.getMemLimitMb());
         exchange = new DefaultExchange(camel);
         List<String> out = pipelineStep();
         if (out.size() != BATCH || !out.get(0).contains("_cache_keys")) {

@@ -46,6 +46,10 @@ public final class AppProcess implements AutoCloseable {
     public static AppProcess jar(String role, Map<String, String> systemProperties, Map<String, String> env) throws IOException {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        if (!systemProperties.containsKey("camel.management.enabled") && !systemProperties.containsKey("camel.management.port")) {
+            // several of our processes run side by side in tests: no fixed HTTP port
+            command.add("-Dcamel.management.enabled=false");
+        }
         systemProperties.forEach((k, v) -> command.add("-D" + k + "=" + v));
         command.add("-jar");
         command.add("target/cache-invalidation.jar");

@@ -45,6 +45,7 @@ public final class RunningApp implements AutoCloseable {
         props.put("stream.key", "cache:invalidations");
         props.put("worker.blockMs", "500");
         props.put("camel.main.name", name);
+        props.put("camel.management.enabled", "false");
         return props;
     }
 
