@@ -26,7 +26,7 @@ RUN useradd --system --uid 10001 --home-dir /app --shell /usr/sbin/nologin app \
     && mkdir -p /data \
     && chown app /data
 USER app
-ENV DATA_DIR=/data
+ENV CDC_DATADIR=/data
 EXPOSE 8080
 
 # The application reads routes/*.yaml and application.properties from the working directory.

@@ -5,7 +5,7 @@
 # shared with system-wide servers: every file lives under $SERVERS_DIR and both servers
 # listen on free TCP ports of 127.0.0.1.
 #
-# Usage: scripts/servers.sh start|stop|status|env|restart-mariadb|restart-redis|clean
+# Usage: scripts/servers.sh start|stop|status|env|restart-mariadb|restart-redis|clean|sql
 #
 #   start            start both servers (reuses instances already running under the same
 #                    SERVERS_DIR), load db/app-schema.sql and the users on first start,
@@ -18,6 +18,7 @@
 #   restart-mariadb  stop MariaDB and start it again on the same data dir and port
 #   restart-redis    stop Redis and start it again on the same data dir and port
 #   clean            stop both servers and delete $SERVERS_DIR (the next start is fresh)
+#   sql "STATEMENT"  run SQL on the private MariaDB (database app), e.g. to try a change
 #
 # Environment:
 #   SERVERS_DIR            state directory (default: <repo>/target/servers)
@@ -506,11 +507,16 @@ main() {
       rm -rf "$SERVERS_DIR"
       log "removed $SERVERS_DIR"
       ;;
+    sql)
+      shift
+      mariadb_alive || die "MariaDB is not running (use: $0 start)"
+      my_root "$APP_DB" -e "$*"
+      ;;
     -h|--help|help)
       sed -n '2,/^$/p' "$0" | sed 's/^# \{0,1\}//' >&2
       ;;
     *)
-      echo "usage: $0 start|stop|status|env|restart-mariadb|restart-redis|clean" >&2
+      echo "usage: $0 start|stop|status|env|restart-mariadb|restart-redis|clean|sql" >&2
       exit 2
       ;;
   esac

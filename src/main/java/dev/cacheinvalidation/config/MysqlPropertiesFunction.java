@@ -10,8 +10,8 @@ import org.apache.camel.spi.PropertiesFunction;
 /**
  * The {@code {{mysql:KEY}}} placeholder: the parts of {@code MYSQL_DSN} (host, port, user, password, database) and
  * the Debezium connector settings that fit the server behind it (connectorClass, jdbcDriver, protocol, sslMode,
- * sourceInfoStructMaker, flavor). The DSN comes from the property {@code cdc.dsn} (default: the MYSQL_DSN
- * environment variable); the server is checked once per DSN.
+ * sourceInfoStructMaker, flavor). The DSN comes from the property {@code cdc.dsn}, or the MYSQL_DSN environment
+ * variable when that property is not set; the server is checked once per DSN.
  */
 @org.apache.camel.spi.annotations.PropertiesFunction("mysql")
 public class MysqlPropertiesFunction implements PropertiesFunction, CamelContextAware {
@@ -28,6 +28,7 @@ public class MysqlPropertiesFunction implements PropertiesFunction, CamelContext
     @Override
     public String apply(String key) {
         String raw = camelContext.getPropertiesComponent().resolveProperty("cdc.dsn")
+                .filter(dsn -> !dsn.isBlank())
                 .orElseGet(() -> System.getenv("MYSQL_DSN"));
         CdcSource source = CHECKED.computeIfAbsent(raw == null ? "" : raw, CdcSource::resolve);
         return source.property(key.trim());

@@ -1,0 +1,70 @@
+package dev.cacheinvalidation.docs;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Properties;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import org.junit.jupiter.api.Test;
+
+/** The README's configuration table and application.properties name the same keys, with the same defaults. */
+class ConfigurationReferenceTest {
+
+    private static final Pattern ROW = Pattern.compile("^\\| `([a-zA-Z.]+)` \\| ([^|]*) \\|", Pattern.MULTILINE);
+    /** Camel settings the README mentions in prose instead of the table. */
+    private static final Set<String> CAMEL_PROSE = Set.of("camel.main.name", "camel.main.routesIncludePattern",
+            "camel.main.shutdownTimeout", "camel.management.healthCheckEnabled", "camel.management.metricsEnabled",
+            "camel.metrics.enabled", "camel.health.enabled");
+
+    @Test
+    void everyPropertyIsInTheReadmeTableAndEveryTableKeyIsAProperty() throws IOException {
+        Properties properties = load();
+        Set<String> inFile = new TreeSet<>(properties.stringPropertyNames());
+        inFile.removeAll(CAMEL_PROSE);
+        Set<String> inTable = new TreeSet<>();
+        Matcher row = ROW.matcher(Files.readString(Path.of("README.md")));
+        while (row.find()) {
+            if (row.group(1).contains(".")) {
+                inTable.add(row.group(1));
+            }
+        }
+        assertThat(inTable).containsExactlyInAnyOrderElementsOf(inFile);
+    }
+
+    @Test
+    void theDefaultsInTheTableAreTheValuesOfTheFile() throws IOException {
+        Properties properties = load();
+        Matcher row = ROW.matcher(Files.readString(Path.of("README.md")));
+        while (row.find()) {
+            String key = row.group(1);
+            if (!properties.containsKey(key)) {
+                continue;
+            }
+            String documented = row.group(2).trim();
+            String actual = properties.getProperty(key).trim();
+            if (actual.startsWith("{{env:")) {
+                String variable = actual.substring(6, actual.indexOf(':', 6));
+                assertThat(documented).as(key).contains(variable);
+            } else if (actual.isEmpty()) {
+                assertThat(documented).as(key).startsWith("(empty");
+            } else {
+                assertThat(documented).as(key).isEqualTo("`" + actual + "`");
+            }
+        }
+    }
+
+    private static Properties load() throws IOException {
+        Properties properties = new Properties();
+        try (Reader reader = Files.newBufferedReader(Path.of("application.properties"))) {
+            properties.load(reader);
+        }
+        return properties;
+    }
+}
