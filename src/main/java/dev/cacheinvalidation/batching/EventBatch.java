@@ -16,8 +16,7 @@ public class EventBatch {
     public static final String PROPERTY = "CacheInvalidationBatch";
 
     private final List<ChangeEvent> events = new ArrayList<>();
-    private long firstSequence = -1;
-    private long lastSequence = -1;
+    private final SequenceRange sequences = new SequenceRange();
     private int transactions;
     private boolean splitTransaction;
 
@@ -27,18 +26,12 @@ public class EventBatch {
     }
 
     void cover(long sequence) {
-        if (firstSequence < 0) {
-            firstSequence = sequence;
-        }
-        lastSequence = Math.max(lastSequence, sequence);
+        sequences.cover(sequence);
     }
 
     void append(OpenTransaction transaction, boolean complete) {
         events.addAll(transaction.events());
-        if (transaction.firstSequence() >= 0) {
-            cover(transaction.firstSequence());
-            cover(transaction.lastSequence());
-        }
+        sequences.cover(transaction.sequences());
         if (complete) {
             transactions++;
         }
@@ -65,11 +58,11 @@ public class EventBatch {
 
     /** First arrival sequence number covered, or -1 when the batch covers none. */
     public long firstSequence() {
-        return firstSequence;
+        return sequences.first();
     }
 
     public long lastSequence() {
-        return lastSequence;
+        return sequences.last();
     }
 
     public int transactions() {
@@ -83,7 +76,7 @@ public class EventBatch {
 
     @Override
     public String toString() {
-        return "EventBatch[" + events.size() + " events, " + transactions + " transactions, records " + firstSequence
-                + ".." + lastSequence + (splitTransaction ? ", split transaction" : "") + "]";
+        return "EventBatch[" + events.size() + " events, " + transactions + " transactions, records " + sequences.first()
+                + ".." + sequences.last() + (splitTransaction ? ", split transaction" : "") + "]";
     }
 }

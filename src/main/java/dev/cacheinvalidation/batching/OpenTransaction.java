@@ -11,8 +11,7 @@ final class OpenTransaction {
     private final String id;
     private final boolean continuation;
     private final List<ChangeEvent> events = new ArrayList<>();
-    private long firstSequence = -1;
-    private long lastSequence = -1;
+    private final SequenceRange sequences = new SequenceRange();
 
     OpenTransaction(String id) {
         this(id, false);
@@ -38,10 +37,7 @@ final class OpenTransaction {
     }
 
     void cover(long sequence) {
-        if (firstSequence < 0) {
-            firstSequence = sequence;
-        }
-        lastSequence = sequence;
+        sequences.cover(sequence);
     }
 
     List<ChangeEvent> events() {
@@ -52,11 +48,7 @@ final class OpenTransaction {
         return events.size();
     }
 
-    long firstSequence() {
-        return firstSequence;
-    }
-
-    long lastSequence() {
-        return lastSequence;
+    SequenceRange sequences() {
+        return sequences;
     }
 }

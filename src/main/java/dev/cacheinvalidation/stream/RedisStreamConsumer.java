@@ -15,7 +15,6 @@ import io.micrometer.core.instrument.Tags;
 
 import org.apache.camel.Exchange;
 import org.apache.camel.Processor;
-import org.apache.camel.health.HealthCheckRegistry;
 import org.apache.camel.support.DefaultConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -100,17 +99,13 @@ public class RedisStreamConsumer extends DefaultConsumer {
             return null;
         }, () -> Map.of("stream", config.getStream(), "group", config.getGroup(), "length", stats.length(),
                 "lag", stats.lag(), "pending", stats.pending()));
-        HealthCheckRegistry registry = HealthCheckRegistry.get(getEndpoint().getCamelContext());
-        if (registry != null) {
-            registry.register(healthCheck);
-        }
+        healthCheck.register(getEndpoint().getCamelContext());
     }
 
     @Override
     protected void doStop() throws Exception {
-        HealthCheckRegistry registry = HealthCheckRegistry.get(getEndpoint().getCamelContext());
-        if (registry != null && healthCheck != null) {
-            registry.unregister(healthCheck);
+        if (healthCheck != null) {
+            healthCheck.unregister(getEndpoint().getCamelContext());
         }
         if (statsSampler != null) {
             getEndpoint().getCamelContext().getExecutorServiceManager().shutdownNow(statsSampler);

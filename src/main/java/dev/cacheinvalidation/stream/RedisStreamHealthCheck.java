@@ -3,6 +3,8 @@ package dev.cacheinvalidation.stream;
 import java.util.Map;
 import java.util.function.Supplier;
 
+import org.apache.camel.CamelContext;
+import org.apache.camel.health.HealthCheckRegistry;
 import org.apache.camel.health.HealthCheckResultBuilder;
 import org.apache.camel.impl.health.AbstractHealthCheck;
 
@@ -19,6 +21,20 @@ final class RedisStreamHealthCheck extends AbstractHealthCheck {
         super("redis-stream", id);
         this.problem = problem;
         this.details = details;
+    }
+
+    void register(CamelContext context) {
+        HealthCheckRegistry registry = HealthCheckRegistry.get(context);
+        if (registry != null) {
+            registry.register(this);
+        }
+    }
+
+    void unregister(CamelContext context) {
+        HealthCheckRegistry registry = HealthCheckRegistry.get(context);
+        if (registry != null) {
+            registry.unregister(this);
+        }
     }
 
     @Override

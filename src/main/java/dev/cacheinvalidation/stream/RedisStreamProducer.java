@@ -9,7 +9,6 @@ import java.util.concurrent.TimeUnit;
 import io.micrometer.core.instrument.Timer;
 
 import org.apache.camel.Exchange;
-import org.apache.camel.health.HealthCheckRegistry;
 import org.apache.camel.support.DefaultProducer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -52,17 +51,13 @@ public class RedisStreamProducer extends DefaultProducer {
         healthCheck = new RedisStreamHealthCheck("producer-" + config.getStream(),
                 () -> unavailableSince == 0 ? null : "cannot write to Redis since " + java.time.Instant.ofEpochMilli(unavailableSince),
                 () -> Map.of("stream", config.getStream()));
-        HealthCheckRegistry registry = HealthCheckRegistry.get(getEndpoint().getCamelContext());
-        if (registry != null) {
-            registry.register(healthCheck);
-        }
+        healthCheck.register(getEndpoint().getCamelContext());
     }
 
     @Override
     protected void doStop() throws Exception {
-        HealthCheckRegistry registry = HealthCheckRegistry.get(getEndpoint().getCamelContext());
-        if (registry != null && healthCheck != null) {
-            registry.unregister(healthCheck);
+        if (healthCheck != null) {
+            healthCheck.unregister(getEndpoint().getCamelContext());
         }
         if (client != null) {
             client.close();

@@ -66,8 +66,8 @@ public class Invalidator extends ServiceSupport implements Processor, CamelConte
                 .publishPercentileHistogram().register(meters);
         GenericObjectPoolConfig<Jedis> poolConfig = new GenericObjectPoolConfig<>();
         poolConfig.setJmxEnabled(false);
-        pool = new JedisPool(poolConfig, RedisAddress.parse(redisUri).hostAndPort(),
-                RedisAddress.parse(redisUri).clientConfig(10_000, "invalidator"));
+        RedisAddress address = RedisAddress.parse(redisUri);
+        pool = new JedisPool(poolConfig, address.hostAndPort(), address.clientConfig(10_000, "invalidator"));
     }
 
     @Override
