@@ -64,6 +64,7 @@ public final class ScriptRuntime implements AutoCloseable {
             """);
 
     private static final long WATCH_INTERVAL_MS = 5;
+    private static final long COLD_FACTOR = 10;
     private static final com.sun.management.ThreadMXBean THREADS = threadBean();
 
     private static final Engine ENGINE = Engine.newBuilder("js")
@@ -77,6 +78,8 @@ public final class ScriptRuntime implements AutoCloseable {
     private final ScheduledExecutorService watchdog;
     private Context context;
     private Value adapter;
+    /** The first call after loading also warms the engine up, so it gets more time. */
+    private boolean cold;
 
     public ScriptRuntime(Path scriptFile, long timeoutMs) {
         this(scriptFile, timeoutMs, 0);
@@ -123,18 +126,24 @@ public final class ScriptRuntime implements AutoCloseable {
                 .out(new LogStream())
                 .err(new LogStream())
                 .build();
+        Call load = watch(ctx, Math.max(10_000, COLD_FACTOR * timeoutMs));
         try {
             ctx.eval(script);
+            load.finish();
             Value processBatch = ctx.getBindings("js").getMember("processBatch");
             if (processBatch == null || !processBatch.canExecute()) {
                 throw new ConfigurationException("script " + scriptFile + " defines no function processBatch(events)");
             }
             adapter = ctx.eval(ADAPTER).execute(processBatch);
             context = ctx;
+            cold = true;
         } catch (PolyglotException e) {
+            load.finish();
             ctx.close(true);
-            throw new ConfigurationException("script " + describe(e), e);
+            throw new ConfigurationException("script " + (load.stopped != null ? scriptFile + " " + load.stopped
+                    + " while loading" : describe(e)), e);
         } catch (RuntimeException e) {
+            load.finish();
             ctx.close(true);
             throw e;
         }
@@ -147,15 +156,17 @@ public final class ScriptRuntime implements AutoCloseable {
      *                       events
      */
     public List<String> processBatch(String eventsJson) {
-        Call call = new Call(context, Thread.currentThread().getId());
-        ScheduledFuture<?> guard = watchdog.scheduleAtFixedRate(call::check, WATCH_INTERVAL_MS, WATCH_INTERVAL_MS,
-                TimeUnit.MILLISECONDS);
+        Call call = watch(context, cold ? COLD_FACTOR * timeoutMs : timeoutMs);
+        cold = false;
         try {
             String lines = adapter.execute(eventsJson).asString();
+            call.finish();
             return lines.isEmpty() ? List.of() : List.of(lines.split("\n"));
         } catch (PolyglotException e) {
+            call.finish();
             if (call.stopped != null || e.isCancelled()) {
                 reopen();
+                call.reported = true;
                 throw new ScriptFailure("script " + scriptFile + " " + (call.stopped != null ? call.stopped : "was cancelled"), e);
             }
             if (e.isResourceExhausted() || e.isInternalError()) {
@@ -163,12 +174,24 @@ public final class ScriptRuntime implements AutoCloseable {
             }
             throw new ScriptFailure("script " + describe(e), e);
         } catch (IllegalStateException e) {
-            // the watchdog closed the context just as the call ended
+            // the context was closed by the watchdog before the call could start
+            call.finish();
+            call.reported = true;
             reopen();
             throw new ScriptFailure("script " + scriptFile + " " + call.stopped, e);
         } finally {
-            guard.cancel(false);
+            call.finish();
+            if (call.stopped != null && !call.reported) {
+                // stopped just as the call returned: the result stands, the context needs renewing
+                reopen();
+            }
         }
+    }
+
+    private Call watch(Context ctx, long limitMs) {
+        Call call = new Call(ctx, Thread.currentThread().getId(), limitMs);
+        call.guard = watchdog.scheduleAtFixedRate(call::check, WATCH_INTERVAL_MS, WATCH_INTERVAL_MS, TimeUnit.MILLISECONDS);
+        return call;
     }
 
     /**
@@ -181,22 +204,34 @@ public final class ScriptRuntime implements AutoCloseable {
         private final long threadId;
         private final long startNanos = System.nanoTime();
         private final long startAllocated;
+        private final long limitMs;
+        private ScheduledFuture<?> guard;
         private volatile String stopped;
+        private boolean finished;
+        private boolean reported;
 
-        Call(Context running, long threadId) {
+        Call(Context running, long threadId, long limitMs) {
             this.running = running;
             this.threadId = threadId;
+            this.limitMs = limitMs;
             this.startAllocated = allocatedBy(threadId);
         }
 
-        void check() {
-            if (stopped != null) {
+        synchronized void finish() {
+            if (!finished) {
+                finished = true;
+                guard.cancel(false);
+            }
+        }
+
+        synchronized void check() {
+            if (finished || stopped != null) {
                 return;
             }
             long elapsedMs = (System.nanoTime() - startNanos) / 1_000_000;
             long allocated = allocatedBy(threadId) - startAllocated;
-            if (elapsedMs >= timeoutMs) {
-                stop("did not return within " + timeoutMs + " ms");
+            if (elapsedMs >= limitMs) {
+                stop("did not return within " + limitMs + " ms");
             } else if (memoryLimitBytes > 0 && startAllocated >= 0 && allocated > memoryLimitBytes) {
                 stop("allocated more than " + memoryLimitBytes / (1024 * 1024) + " MB in one call");
             }

@@ -333,6 +333,8 @@ class ScriptRuntimeTest {
                   return events;
                 }
                 """, 200);
+        // the first call after loading may take ten times as long (engine warm-up)
+        assertThat(run(runtime, event("c", "shop.users", null, row("id", 0)))).hasSize(1);
 
         long start = System.nanoTime();
         assertThatThrownBy(() -> run(runtime, event("c", "shop.users", null, row("id", 1, "spin", true))))
@@ -345,6 +347,38 @@ class ScriptRuntimeTest {
         List<JsonNode> next = run(runtime, event("c", "shop.users", null, row("id", 2)));
         assertThat(next).hasSize(1);
         assertThat(next.get(0).at("/after/id").asInt()).isEqualTo(2);
+    }
+
+    @Test
+    void scriptThatAllocatesWithoutBoundIsStoppedAtTheMemoryLimitAndTheRuntimeRecovers() {
+        Path file = write("hog.js", """
+                function processBatch(events) {
+                  if (events.some(e => e.after && e.after.hog)) {
+                    const hoard = [];
+                    while (true) { hoard.push(new Array(10000).fill(hoard.length)); }
+                  }
+                  return events;
+                }
+                """);
+        ScriptRuntime runtime = new ScriptRuntime(file, 30_000, 32);
+        opened.add(runtime);
+        assertThat(run(runtime, event("c", "shop.users", null, row("id", 0)))).hasSize(1);
+
+        assertThatThrownBy(() -> run(runtime, event("c", "shop.users", null, row("id", 1, "hog", true))))
+                .isInstanceOf(ScriptFailure.class)
+                .hasMessageContaining("hog.js")
+                .hasMessageContaining("allocated more than 32 MB");
+
+        assertThat(run(runtime, event("c", "shop.users", null, row("id", 2)))).hasSize(1);
+    }
+
+    @Test
+    void anEndlessLoopAtTheTopLevelStopsLoadingWithAConfigurationError() {
+        Path file = write("endless-load.js", "while (true) {}\nfunction processBatch(events) { return events; }\n");
+        assertThatThrownBy(() -> new ScriptRuntime(file, 100))
+                .isInstanceOf(ConfigurationException.class)
+                .hasMessageContaining("endless-load.js")
+                .hasMessageContaining("while loading");
     }
 
     @Test
