@@ -81,8 +81,10 @@ class DeadLetterIT {
                   return events.map(function (e) { e.after._cache_keys = ['fixed:' + e.after.id]; return e; });
                 }
                 """);
-        try (RunningApp app = RunningApp.start(RunningApp.ALL, props); Jedis jedis = servers.redis()) {
+        try (Jedis jedis = servers.redis()) {
             jedis.set("fixed:1", "cached");
+        }
+        try (RunningApp app = RunningApp.start(RunningApp.ALL, props); Jedis jedis = servers.redis()) {
             Awaitility.await().atMost(WAIT).until(() -> !jedis.exists("fixed:1"));
         }
     }
