@@ -19,8 +19,8 @@ class ConfigurationReferenceTest {
 
     private static final Pattern ROW = Pattern.compile("^\\| `([a-zA-Z.]+)` \\| ([^|]*) \\|", Pattern.MULTILINE);
     /** Camel settings the README mentions in prose instead of the table. */
-    private static final Set<String> CAMEL_PROSE = Set.of("camel.main.name", "camel.main.routesIncludePattern",
-            "camel.main.shutdownTimeout", "camel.management.healthCheckEnabled", "camel.management.metricsEnabled",
+    private static final Set<String> CAMEL_PROSE = Set.of("camel.main.name", "camel.main.shutdownTimeout",
+            "camel.jbang.dependencies", "camel.management.healthCheckEnabled", "camel.management.metricsEnabled",
             "camel.metrics.enabled", "camel.health.enabled");
 
     @Test
@@ -29,7 +29,7 @@ class ConfigurationReferenceTest {
         Set<String> inFile = new TreeSet<>(properties.stringPropertyNames());
         inFile.removeAll(CAMEL_PROSE);
         Set<String> inTable = new TreeSet<>();
-        Matcher row = ROW.matcher(Files.readString(Path.of("README.md")));
+        Matcher row = ROW.matcher(configurationSection());
         while (row.find()) {
             if (row.group(1).contains(".")) {
                 inTable.add(row.group(1));
@@ -41,7 +41,7 @@ class ConfigurationReferenceTest {
     @Test
     void theDefaultsInTheTableAreTheValuesOfTheFile() throws IOException {
         Properties properties = load();
-        Matcher row = ROW.matcher(Files.readString(Path.of("README.md")));
+        Matcher row = ROW.matcher(configurationSection());
         while (row.find()) {
             String key = row.group(1);
             if (!properties.containsKey(key)) {
@@ -58,6 +58,15 @@ class ConfigurationReferenceTest {
                 assertThat(documented).as(key).isEqualTo("`" + actual + "`");
             }
         }
+    }
+
+    /** The README's "Configuration" section, up to the next section of the same level. */
+    private static String configurationSection() throws IOException {
+        String readme = Files.readString(Path.of("README.md"));
+        int start = readme.indexOf("\n## Configuration");
+        int end = readme.indexOf("\n## ", start + 1);
+        assertThat(start).as("README has a Configuration section").isNotNegative();
+        return readme.substring(start, end < 0 ? readme.length() : end);
     }
 
     private static Properties load() throws IOException {

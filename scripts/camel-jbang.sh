@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+#
+# The Camel JBang command line (`camel`) for machines without the jbang launcher: runs
+# main.CamelJBang of org.apache.camel:camel-jbang-main on the classpath that jbang/pom.xml
+# resolves with Maven (cached under target/camel-jbang/, resolved again when jbang/pom.xml
+# changes or a jar of it is gone).
+#
+# Usage: scripts/camel-jbang.sh <camel arguments>, for example from the repository root:
+#
+#   scripts/camel-jbang.sh run routes/*.yaml application.properties
+#   alias camel="$PWD/scripts/camel-jbang.sh"      # then: camel run ..., camel ps, camel stop
+#
+# Environment:
+#   CAMEL_JBANG_JAVA_OPTS   extra JVM options for the camel process (e.g. -Xmx1g)
+#
+# Maven's output goes to stderr; the java process replaces this script (exec), so signals
+# reach Camel directly.
+
+set -euo pipefail
+
+ROOT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+POM="$ROOT_DIR/jbang/pom.xml"
+CACHE_DIR="$ROOT_DIR/target/camel-jbang"
+CLASSPATH_FILE="$CACHE_DIR/classpath"
+STAMP_FILE="$CACHE_DIR/pom.sha256"
+
+log() { printf '[camel-jbang] %s\n' "$*" >&2; }
+
+classpath_is_current() {
+  [ -s "$CLASSPATH_FILE" ] && [ -f "$STAMP_FILE" ] || return 1
+  [ "$(sha256sum < "$POM")" = "$(cat "$STAMP_FILE")" ] || return 1
+  local jar
+  local IFS=':'
+  for jar in $(cat "$CLASSPATH_FILE"); do
+    [ -f "$jar" ] || return 1
+  done
+}
+
+if ! classpath_is_current; then
+  command -v mvn >/dev/null 2>&1 || { log "Maven (mvn) is needed to resolve the Camel JBang classpath"; exit 1; }
+  log "resolving the Camel JBang classpath from jbang/pom.xml"
+  mkdir -p "$CACHE_DIR"
+  tmp="$CLASSPATH_FILE.$$"
+  mvn -B -q -Dstyle.color=never -f "$POM" dependency:build-classpath -Dmdep.outputFile="$tmp" >&2
+  mv -f "$tmp" "$CLASSPATH_FILE"
+  sha256sum < "$POM" > "$STAMP_FILE"
+fi
+
+# shellcheck disable=SC2086 # CAMEL_JBANG_JAVA_OPTS holds several options
+exec java ${CAMEL_JBANG_JAVA_OPTS:-} -cp "$(cat "$CLASSPATH_FILE")" main.CamelJBang "$@"

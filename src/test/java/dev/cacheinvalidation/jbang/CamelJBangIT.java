@@ -1,0 +1,182 @@
+package dev.cacheinvalidation.jbang;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.Reader;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.TimeUnit;
+
+import javax.xml.parsers.DocumentBuilderFactory;
+
+import dev.cacheinvalidation.it.AppProcess;
+import dev.cacheinvalidation.it.TestServers;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.w3c.dom.Element;
+import org.w3c.dom.Node;
+import redis.clients.jedis.Jedis;
+
+/**
+ * The routes under Camel JBang, as a user runs them from the repository root:
+ * {@code camel run routes/*.yaml application.properties}, with our component and its dependencies (Debezium 3.4
+ * with the MariaDB connector, the Redis stores, GraalJS) resolved through {@code camel.jbang.dependencies} in
+ * {@code application.properties}, and MYSQL_DSN and REDIS_URI taken from the environment. {@code camel} is
+ * {@code scripts/camel-jbang.sh} (the Camel JBang version of {@code jbang/pom.xml}).
+ *
+ * <p>The user installs our artifact with {@code mvn install} first; {@code mvn verify} runs this test before its
+ * install phase, so the test installs the jar just packaged (target/cache-invalidation.jar with pom.xml) into the
+ * local Maven repository itself, exactly what {@code mvn install} would put there.
+ */
+class CamelJBangIT {
+
+    /** Generous: on a machine that has never run it, Maven and Camel JBang first download Camel JBang and its jars. */
+    private static final Duration STARTUP = Duration.ofSeconds(180);
+    private static final Duration DELIVERY = Duration.ofSeconds(30);
+    private static final String NAME = "camel-jbang-it";
+    private static final List<String> ALICE_KEYS = List.of("user:1", "user:email:alice.jbang@example.com",
+            "user:email:alice@example.com", "user:1:orders", "user:1:profile");
+    private static final List<String> CONTROL = List.of("user:2", "user:email:bob@example.com", "product:1");
+
+    @TempDir
+    Path dataDir;
+
+    TestServers servers;
+
+    @BeforeEach
+    void resetAlice() throws Exception {
+        servers = TestServers.local();
+        try (Connection db = servers.admin(); Statement statement = db.createStatement()) {
+            statement.executeUpdate("UPDATE users SET email = 'alice@example.com' WHERE id = 1");
+        }
+    }
+
+    @Test
+    void camelRunOfTheRoutesLoadsThemAndAnUpdateDeletesTheKeysOfTheRow() throws Exception {
+        String artifact = "dev.cacheinvalidation:cache-invalidation:" + projectVersion();
+        assertThat(jbangDependencies())
+                .as("application.properties must name our artifact for camel run: camel.jbang.dependencies = " + artifact)
+                .contains(artifact);
+        installPackagedArtifact();
+
+        int port = freePort();
+        try (AppProcess camel = camelRun(port)) {
+            camel.awaitLine("Started cdc-to-stream", STARTUP);
+            camel.awaitLine("Started invalidation-worker", STARTUP);
+            camel.awaitLine("Connected to binlog", STARTUP);
+            assertThat(camel.output()).contains("Apache Camel (JBang)");
+
+            setKeys();
+            try (Connection db = servers.admin(); Statement statement = db.createStatement()) {
+                statement.executeUpdate("UPDATE app.users SET email = 'alice.jbang@example.com' WHERE id = 1");
+            }
+            try (Jedis jedis = servers.redis()) {
+                Awaitility.await("the keys of alice deleted").atMost(DELIVERY).pollInterval(Duration.ofMillis(100))
+                        .until(() -> ALICE_KEYS.stream().noneMatch(jedis::exists));
+                assertThat(CONTROL).allSatisfy(key -> assertThat(jedis.exists(key)).as(key).isTrue());
+            }
+            camel.awaitLine("Invalidated 5 keys for app.users", DELIVERY);
+            assertThat(health(port)).as("GET /q/health").contains("\"UP\"");
+        }
+    }
+
+    /**
+     * {@code scripts/camel-jbang.sh run routes/*.yaml application.properties} through bash, so the glob is the
+     * user's; the test only adds its own connector name, data directory, stream and health port.
+     */
+    private AppProcess camelRun(int port) throws IOException {
+        String serverId = Integer.toString(10_000 + Math.floorMod(NAME.hashCode(), 50_000));
+        List<String> command = new ArrayList<>(List.of("bash", "-c",
+                "exec scripts/camel-jbang.sh run routes/*.yaml application.properties \"$@\"", "camel"));
+        command.addAll(List.of("--logging-color=false", "--health", "--port=" + port,
+                "--prop=cdc.name=" + NAME,
+                "--prop=cdc.serverId=" + serverId,
+                "--prop=cdc.dataDir=" + dataDir,
+                "--prop=stream.key=" + NAME + ":invalidations",
+                "--prop=worker.blockMs=500",
+                // Camel 4.12+ would open its management port 8080 too; several processes share this machine
+                "--prop=camel.management.enabled=false"));
+        return AppProcess.start(command, Map.of("MYSQL_DSN", servers.mysqlDsn(), "REDIS_URI", servers.redisUri()),
+                Path.of("").toAbsolutePath());
+    }
+
+    private void setKeys() {
+        try (Jedis jedis = servers.redis()) {
+            for (String key : ALICE_KEYS) {
+                jedis.set(key, "cached");
+            }
+            for (String key : CONTROL) {
+                jedis.set(key, "cached");
+            }
+        }
+    }
+
+    private static String health(int port) throws Exception {
+        HttpClient client = HttpClient.newHttpClient();
+        HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/q/health"))
+                .timeout(Duration.ofSeconds(5)).build();
+        String[] body = new String[1];
+        Awaitility.await("health UP").atMost(DELIVERY).pollInterval(Duration.ofMillis(500)).ignoreExceptions()
+                .until(() -> {
+                    HttpResponse<String> response = client.send(request, HttpResponse.BodyHandlers.ofString());
+                    body[0] = response.body();
+                    return response.statusCode() == 200;
+                });
+        return body[0];
+    }
+
+    /** What {@code mvn install} puts into the local repository: the packaged jar and its pom. */
+    private static void installPackagedArtifact() throws Exception {
+        Path jar = Path.of("target/cache-invalidation.jar");
+        assertThat(jar).as("the packaged jar (mvn package)").exists();
+        Process mvn = new ProcessBuilder("mvn", "-B", "-q", "-Dstyle.color=never", "install:install-file",
+                "-Dfile=" + jar, "-DpomFile=pom.xml").redirectErrorStream(true).start();
+        String output;
+        try (InputStream in = mvn.getInputStream()) {
+            output = new String(in.readAllBytes());
+        }
+        assertThat(mvn.waitFor(120, TimeUnit.SECONDS)).as("mvn install:install-file finished").isTrue();
+        assertThat(mvn.exitValue()).as("mvn install:install-file: " + output).isZero();
+    }
+
+    private static String jbangDependencies() throws IOException {
+        Properties properties = new Properties();
+        try (Reader reader = Files.newBufferedReader(Path.of("application.properties"))) {
+            properties.load(reader);
+        }
+        return properties.getProperty("camel.jbang.dependencies", "");
+    }
+
+    private static String projectVersion() throws Exception {
+        Element project = DocumentBuilderFactory.newInstance().newDocumentBuilder().parse(Path.of("pom.xml").toFile())
+                .getDocumentElement();
+        for (Node child = project.getFirstChild(); child != null; child = child.getNextSibling()) {
+            if ("version".equals(child.getNodeName())) {
+                return child.getTextContent().trim();
+            }
+        }
+        throw new IllegalStateException("pom.xml has no project version");
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        }
+    }
+}
