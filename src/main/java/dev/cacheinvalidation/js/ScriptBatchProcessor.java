@@ -39,6 +39,7 @@ public class ScriptBatchProcessor extends ServiceSupport implements Processor, C
     private long timeoutMs = 500;
     private long memLimitMb = 128;
     private long reloadCheckMs = 1000;
+    private int retries = 2;
 
     private CamelContext camelContext;
     private Timer scriptTime;
@@ -92,14 +93,32 @@ public class ScriptBatchProcessor extends ServiceSupport implements Processor, C
             return;
         }
         reloadIfChanged();
+        String events = JSON.writeValueAsString(batch.events());
         long start = System.nanoTime();
-        List<String> entries = runtime.processBatch(JSON.writeValueAsString(batch.events()));
+        List<String> entries = callWithRetries(events);
         scriptTime.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
         batchSizes.record(batch.size());
         exchange.getMessage().setBody(entries);
         batches.incrementAndGet();
         eventsIn.addAndGet(batch.size());
         eventsOut.addAndGet(entries.size());
+    }
+
+    /**
+     * A call that fails is tried again, {@code retries} times: a timeout on a machine that is briefly starved is
+     * not a reason to dead-letter a batch, while a script that really fails fails again quickly.
+     */
+    private List<String> callWithRetries(String events) {
+        for (int attempt = 0;; attempt++) {
+            try {
+                return runtime.processBatch(events);
+            } catch (ScriptFailure e) {
+                if (attempt >= retries) {
+                    throw e;
+                }
+                LOG.warn("Trying the batch again ({} of {}): {}", attempt + 1, retries, e.getMessage());
+            }
+        }
     }
 
     private void reloadIfChanged() {
@@ -167,6 +186,14 @@ public class ScriptBatchProcessor extends ServiceSupport implements Processor, C
 
     public void setMemLimitMb(long memLimitMb) {
         this.memLimitMb = memLimitMb;
+    }
+
+    public int getRetries() {
+        return retries;
+    }
+
+    public void setRetries(int retries) {
+        this.retries = Math.max(0, retries);
     }
 
     public long getReloadCheckMs() {
