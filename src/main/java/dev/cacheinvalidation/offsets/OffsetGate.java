@@ -11,6 +11,7 @@ import dev.cacheinvalidation.event.SourceChange;
 import org.apache.camel.CamelContext;
 import org.apache.camel.CamelContextAware;
 import org.apache.camel.Exchange;
+import org.apache.camel.Processor;
 import org.apache.camel.processor.aggregate.AggregateProcessor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -20,19 +21,22 @@ import org.slf4j.LoggerFactory;
  * <p>
  * Debezium counts a record as processed as soon as the route returns it, but the aggregator holds records and
  * writes them later, on another thread. So every record gets an arrival number when it enters the route
- * ({@link #register}); a batch written to the stream reports the range of numbers it covers ({@link #delivered});
+ * ({@link #process}); a batch written to the stream reports the range of numbers it covers ({@link #delivered});
  * and the offset store ({@link GatedOffsetBackingStore}) holds each offset write until every record that had
  * arrived when Debezium asked for the write has been delivered. A crash therefore replays from a position at or
  * before the first undelivered record: duplicates are possible, losses are not.
  * <p>
  * One gate per JVM, shared by the route and the offset store that Debezium creates by class name.
  */
-public final class OffsetGate implements CamelContextAware {
+public final class OffsetGate implements Processor, CamelContextAware {
 
     private static final Logger LOG = LoggerFactory.getLogger(OffsetGate.class);
     private static final OffsetGate GLOBAL = new OffsetGate();
 
+    private static final long STOP_WAIT_MS = 10_000;
+
     private final AtomicLong arrived = new AtomicLong();
+    private final AtomicLong batchesInFlight = new AtomicLong();
     private final TreeMap<Long, Long> deliveredRanges = new TreeMap<>();
     private final Deque<HeldWrite> held = new ArrayDeque<>();
     private long deliveredUpTo;
@@ -50,8 +54,14 @@ public final class OffsetGate implements CamelContextAware {
     }
 
     /** Route step, first thing for every record from the binlog: gives it its arrival number. */
-    public void register(Exchange exchange) {
+    @Override
+    public void process(Exchange exchange) {
         exchange.setProperty(SourceChange.SEQUENCE_PROPERTY, arrived.incrementAndGet());
+    }
+
+    /** Route step as a batch leaves the aggregator for the stream writer. */
+    public void handedOver(Exchange exchange) {
+        batchesInFlight.incrementAndGet();
     }
 
     /** Route step after the stream write: the records of the batch are delivered. */
@@ -59,6 +69,10 @@ public final class OffsetGate implements CamelContextAware {
         EventBatch batch = exchange.getProperty(EventBatch.PROPERTY, EventBatch.class);
         if (batch != null) {
             delivered(batch.firstSequence(), batch.lastSequence());
+        }
+        synchronized (this) {
+            batchesInFlight.decrementAndGet();
+            notifyAll();
         }
     }
 
@@ -101,6 +115,14 @@ public final class OffsetGate implements CamelContextAware {
             }
         }
         synchronized (this) {
+            long deadline = System.currentTimeMillis() + STOP_WAIT_MS;
+            try {
+                while (batchesInFlight.get() > 0 && System.currentTimeMillis() < deadline) {
+                    wait(Math.max(1, deadline - System.currentTimeMillis()));
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
             if (arrived.get() > deliveredUpTo) {
                 LOG.info("Stopping with {} records not yet in the stream; they will be read again on start",
                         arrived.get() - deliveredUpTo);
@@ -109,6 +131,7 @@ public final class OffsetGate implements CamelContextAware {
             held.clear();
             deliveredRanges.clear();
             deliveredUpTo = arrived.get();
+            batchesInFlight.set(0);
         }
     }
 

@@ -173,12 +173,12 @@ class CamelKManifestTest {
         String route = (String) list(map(single("pipeline.yaml"), "spec"), "sources").get(0).get("content");
         try (CamelContext camel = podContext()) {
             PluginHelper.getRoutesLoader(camel).loadRoutes(ResourceHelper.fromString("cdc-to-stream.camel.yaml", route));
-            AdviceWith.adviceWith(camel, "cdc-to-stream", advice -> {
-                advice.replaceFromWith("direct:binlog");
-                advice.weaveByToUri("redis-stream:*").replace().to("mock:stream");
-            });
+            AdviceWith.adviceWith(camel, "cdc-to-stream", advice -> advice.replaceFromWith("direct:binlog"));
+            AdviceWith.adviceWith(camel, "cdc-to-stream-writer",
+                    advice -> advice.weaveByToUri("redis-stream:*").replace().to("mock:stream"));
             camel.start();
             assertThat(camel.getRouteController().getRouteStatus("cdc-to-stream")).isEqualTo(ServiceStatus.Started);
+            assertThat(camel.getRouteController().getRouteStatus("cdc-to-stream-writer")).isEqualTo(ServiceStatus.Started);
 
             MockEndpoint stream = camel.getEndpoint("mock:stream", MockEndpoint.class);
             stream.expectedMessageCount(1);

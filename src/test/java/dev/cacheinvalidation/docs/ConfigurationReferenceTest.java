@@ -21,7 +21,8 @@ class ConfigurationReferenceTest {
     /** Camel settings the README mentions in prose instead of the table. */
     private static final Set<String> CAMEL_PROSE = Set.of("camel.main.name", "camel.main.shutdownTimeout",
             "camel.jbang.dependencies", "camel.management.healthCheckEnabled", "camel.management.metricsEnabled",
-            "camel.metrics.enabled", "camel.health.enabled");
+            "camel.metrics.enabled", "camel.metrics.enableRoutePolicy", "camel.metrics.enableExchangeEventNotifier",
+            "camel.health.enabled");
 
     @Test
     void everyPropertyIsInTheReadmeTableAndEveryTableKeyIsAProperty() throws IOException {
