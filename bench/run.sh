@@ -8,10 +8,16 @@
 #   bench/run.sh startup   (5) process start to "Connected to binlog" (2 runs)
 #   bench/run.sh jmh       (6) the JavaScript step per event (JMH, ScriptStepBenchmark)
 #   bench/run.sh all       all of the above; (4) memory comes with catchup, drain and latency
-#   bench/run.sh jfr-top FILE.jfr   the hottest frames of a flight recording
+#   bench/run.sh jfr-top FILE.jfr [THREAD-REGEX]   where the CPU samples of a flight recording are
 #
-# Options (after the figure): --runs N, --duration S, --warmup S, --rate N, --tx-rows N, --connections N,
-# --events N; --jfr records every application process (the .jfr files land in the run directory).
+# Options (after the figure), passed to each figure's main, which ignores those it does not know:
+#   --runs N (catchup, drain, startup)     --rows N --rounds N --warm-rounds N --histogram (catchup)
+#   --events N --tuned k=v,... --no-seed (drain)
+#   --duration S --warmup S --rate N --tx-rows N --connections N (latency)
+#   --jfr   a flight recording of every application process (.jfr files in the run directory)
+#
+# BENCH_APP_OPTS="-Xmx512m -Dkey=value" adds JVM options and properties to every application process (experiments;
+# the report records them).
 #
 # Each run starts private MariaDB and Redis instances (scripts/servers.sh, in a fresh temporary SERVERS_DIR unless
 # SERVERS_DIR is set) and stops them at the end, builds the jar and the test classes (BENCH_SKIP_BUILD=1 skips
@@ -26,23 +32,12 @@ cd "$ROOT_DIR"
 FIGURE="${1:-all}"
 [ $# -gt 0 ] && shift
 
-jfr_top() {
-  local file="$1"
-  echo "== top of stack (self samples) =="
-  jfr print --events jdk.ExecutionSample "$file" \
-    | awk '/stackTrace = \[/ { getline; sub(/^[ \t]+/, ""); sub(/line:.*/, ""); print }' \
-    | sort | uniq -c | sort -rn | head -25
-  echo "== anywhere on the stack (inclusive samples) =="
-  jfr print --events jdk.ExecutionSample "$file" | grep 'at ' | sed 's/^[ \t]*//; s/line:.*//' \
-    | sort | uniq -c | sort -rn | head -40
-}
-
 case "$FIGURE" in
   catchup|drain|latency|startup|jmh|all) ;;
   jfr-top)
-    [ $# -eq 1 ] || { echo "usage: $0 jfr-top FILE.jfr" >&2; exit 2; }
-    jfr_top "$1"
-    exit 0
+    [ $# -ge 1 ] || { echo "usage: $0 jfr-top FILE.jfr [thread-name-regex]" >&2; exit 2; }
+    [ -f target/test-classes/dev/cacheinvalidation/bench/JfrTop.class ] || mvn -B -q test-compile
+    exec java -cp target/test-classes dev.cacheinvalidation.bench.JfrTop "$@"
     ;;
   -h|--help|help)
     sed -n '2,/^$/p' "$0" | sed 's/^# \{0,1\}//'
@@ -67,25 +62,36 @@ log() { printf '[bench] %s\n' "$*" >&2; }
 
 # ------------------------------------------------------------------ build
 
-if [ "${BENCH_SKIP_BUILD:-}" != 1 ]; then
-  log "building the jar and the test classes"
-  mvn -B -q package -DskipTests
-  [ -f target/test-classes/META-INF/BenchmarkList ] || mvn -B -q test-compile
-  mvn -B -q dependency:build-classpath -Dmdep.outputFile=target/bench-classpath.txt
-fi
-[ -f target/cache-invalidation.jar ] || { log "target/cache-invalidation.jar is missing"; exit 1; }
-[ -f target/test-classes/META-INF/BenchmarkList ] || { log "no JMH BenchmarkList in target/test-classes"; exit 1; }
-
 RUN_DIR="target/bench/$FIGURE-$(date +%Y%m%d-%H%M%S)"
 mkdir -p "$RUN_DIR" bench/results
 log "run directory $RUN_DIR"
 
-# A copy of what was built, so that other builds in target/ during the run do not change what is measured
-# (the application still runs from the project directory: routes/ and application.properties).
+# The run works on a copy of what was built and of the configuration next to it (routes/, application.properties;
+# the application runs in $BUILD/app), so that builds and edits in the working tree during the run do not change
+# what is measured.
 BUILD="$RUN_DIR/build"
-mkdir -p "$BUILD"
-cp -r target/classes target/test-classes target/cache-invalidation.jar "$BUILD/"
-cp -al target/lib "$BUILD/lib" 2>/dev/null || cp -r target/lib "$BUILD/lib"
+build_copy() {
+  rm -rf "$BUILD" && mkdir -p "$BUILD/app"
+  cp -r target/classes target/test-classes target/cache-invalidation.jar "$BUILD/" 2>/dev/null || return 1
+  cp -al target/lib "$BUILD/lib" 2>/dev/null || cp -r target/lib "$BUILD/lib" || return 1
+  cp -r routes application.properties "$BUILD/app/" || return 1
+  [ -f "$BUILD/test-classes/META-INF/BenchmarkList" ] \
+    && [ -f "$BUILD/test-classes/dev/cacheinvalidation/bench/BenchSupport.class" ] \
+    && [ -f "$BUILD/classes/dev/cacheinvalidation/Application.class" ]
+}
+for attempt in 1 2 3; do
+  if [ "${BENCH_SKIP_BUILD:-}" != 1 ]; then
+    log "building the jar and the test classes"
+    mvn -B -q package -DskipTests
+    [ -f target/test-classes/META-INF/BenchmarkList ] || mvn -B -q test-compile
+    mvn -B -q dependency:build-classpath -Dmdep.outputFile=target/bench-classpath.txt
+  fi
+  if build_copy; then break; fi
+  [ "$attempt" = 3 ] && { log "the build in target/ is incomplete (another build running?)"; exit 1; }
+  log "the build in target/ changed while copying it; building again"
+  sleep 10
+done
+[ -f target/bench-classpath.txt ] || { log "target/bench-classpath.txt is missing"; exit 1; }
 CP="$BUILD/classes:$BUILD/test-classes:$(cat target/bench-classpath.txt)"
 
 # ------------------------------------------------------------------ servers
@@ -111,7 +117,8 @@ fi
 
 bench_java() {
   java -cp "$CP" -Xmx512m -Djava.awt.headless=true -Dservers.env="${SERVERS_DIR:-}/env" -Dbench.out="$RUN_DIR" \
-    -Dbench.jar="$BUILD/cache-invalidation.jar" -Dbench.jfr="$JFR" "$@"
+    -Dbench.jar="$BUILD/cache-invalidation.jar" -Dbench.appDir="$BUILD/app" -Dbench.jfr="$JFR" \
+    -Dbench.appOptions="${BENCH_APP_OPTS:-}" "$@"
 }
 
 run_figure() {
@@ -121,19 +128,26 @@ run_figure() {
     latency) bench_java dev.cacheinvalidation.bench.LatencyBench ${ARGS[@]+"${ARGS[@]}"} ;;
     startup) bench_java dev.cacheinvalidation.bench.StartupBench ${ARGS[@]+"${ARGS[@]}"} ;;
     jmh)
-      java -cp "$CP" org.openjdk.jmh.Main ScriptStepBenchmark -f 1 -wi 3 -i 5 -rf json -rff "$RUN_DIR/jmh.json" \
+      java -cp "$CP" -Dbench.script="$BUILD/app/routes/cache-keys.js" org.openjdk.jmh.Main ScriptStepBenchmark \
+        -f 1 -wi 3 -i 5 -rf json -rff "$RUN_DIR/jmh.json" \
         | tee "$RUN_DIR/jmh.log"
       ;;
   esac
 }
 
-if [ "$FIGURE" = all ]; then
-  for figure in startup catchup drain latency jmh; do
-    log "figure: $figure"
-    run_figure "$figure"
-  done
-else
-  run_figure "$FIGURE"
-fi
+FAILED=0
+if [ "$FIGURE" = all ]; then FIGURES="startup catchup drain latency jmh"; else FIGURES="$FIGURE"; fi
+for figure in $FIGURES; do
+  log "figure: $figure"
+  if ! run_figure "$figure"; then
+    log "figure $figure failed"
+    printf '%s\t%s\t\t\n' "$figure" "FAILED (see the output above and $RUN_DIR)" >>"$RUN_DIR/rows.tsv"
+    FAILED=1
+  fi
+done
 
-bench_java dev.cacheinvalidation.bench.BenchReport "bench/run.sh $FIGURE${ARGS[*]+ ${ARGS[*]}}$([ "$JFR" = true ] && echo ' --jfr')"
+COMMAND="bench/run.sh $FIGURE${ARGS[*]+ ${ARGS[*]}}$([ "$JFR" = true ] && echo ' --jfr')"
+[ -n "${BENCH_APP_OPTS:-}" ] && COMMAND="BENCH_APP_OPTS='$BENCH_APP_OPTS' $COMMAND"
+REVISION="$(git rev-parse --short HEAD 2>/dev/null || echo '?')$([ -n "$(git status --porcelain -- src routes application.properties pom.xml 2>/dev/null)" ] && echo ' with local changes')"
+bench_java dev.cacheinvalidation.bench.BenchReport "$COMMAND" "$REVISION"
+exit "$FAILED"

@@ -16,7 +16,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
  * Collects the rows the figures wrote to the run directory (and the JMH result, if any) into one markdown table
  * with the machine in its header; prints it and writes {@code bench/results/latest.md}.
  * <p>
- * Arguments: the command line that produced the run, for the record.
+ * Arguments: the command line that produced the run and the revision measured, for the record.
  */
 public final class BenchReport {
 
@@ -26,7 +26,8 @@ public final class BenchReport {
         StringBuilder md = new StringBuilder();
         md.append("# Benchmarks\n\n");
         md.append("Run ").append(LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm")))
-                .append(" with `").append(args.length == 0 ? "bench/run.sh" : String.join(" ", args)).append("`.\n\n");
+                .append(" with `").append(args.length == 0 ? "bench/run.sh" : args[0]).append("`")
+                .append(args.length > 1 ? " on revision " + args[1] : "").append(".\n\n");
         md.append("| Figure — ").append(machine()).append(" | Result | Target | Reference |\n");
         md.append("|---|---|---|---|\n");
         Path rows = dir.resolve("rows.tsv");

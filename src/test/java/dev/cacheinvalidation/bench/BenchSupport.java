@@ -35,7 +35,9 @@ final class BenchSupport {
 
     static final String GROUP = "cache-workers";
     /** The packaged application; bench/run.sh points this at its copy of the build. */
-    static final String JAR = System.getProperty("bench.jar", "target/cache-invalidation.jar");
+    static final Path JAR = Path.of(System.getProperty("bench.jar", "target/cache-invalidation.jar")).toAbsolutePath();
+    /** Where the application runs (routes/, application.properties); bench/run.sh points this at its copy. */
+    static final Path APP_DIR = Path.of(System.getProperty("bench.appDir", ".")).toAbsolutePath();
 
     private BenchSupport() {
     }
@@ -59,6 +61,10 @@ final class BenchSupport {
 
         int integer(String name, int fallback) {
             return values.containsKey(name) ? Integer.parseInt(values.get(name)) : fallback;
+        }
+
+        String text(String name, String fallback) {
+            return values.getOrDefault(name, fallback);
         }
 
         boolean bool(String name) {
@@ -134,6 +140,18 @@ final class BenchSupport {
         return TestServers.local();
     }
 
+    /** CPU seconds the Redis server has used so far (its pid file is in the servers' env file); -1 if unknown. */
+    static double redisCpuSeconds(TestServers servers) {
+        try {
+            String pid = Files.readString(Path.of(servers.get("REDIS_PID_FILE"))).trim();
+            String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+            String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            return (Long.parseLong(fields[11]) + Long.parseLong(fields[12])) / 100.0;
+        } catch (IOException | RuntimeException e) {
+            return -1;
+        }
+    }
+
     /** Runs one statement with the given parameter rows as a JDBC batch. */
     static void batch(Connection db, String sql, List<Object[]> rows) throws SQLException {
         try (PreparedStatement statement = db.prepareStatement(sql)) {
@@ -188,7 +206,7 @@ final class BenchSupport {
     // ------------------------------------------------------------------ the packaged application
 
     /**
-     * {@code java <jvmOptions> -D... -jar target/cache-invalidation.jar <role>} from the project directory, with its
+     * {@code java <jvmOptions> -D... -jar cache-invalidation.jar <role>} in {@link #APP_DIR}, with its
      * output written to a log file in the run directory and the arrival time (nanoTime) of each line noted.
      * Only lines other than the worker's per-event line are kept in memory.
      */
@@ -206,7 +224,7 @@ final class BenchSupport {
 
         private App(String name, List<String> command, Map<String, String> env) throws IOException {
             this.name = name;
-            ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+            ProcessBuilder builder = new ProcessBuilder(command).directory(APP_DIR.toFile()).redirectErrorStream(true);
             builder.environment().putAll(env);
             Path log = runDir().resolve(name + ".log");
             this.startNanos = System.nanoTime();
@@ -222,6 +240,12 @@ final class BenchSupport {
             List<String> command = new ArrayList<>();
             command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
             command.addAll(jvmOptions);
+            // extra options for experiments (bench/run.sh: BENCH_APP_OPTS), after the figure's own so they win
+            for (String option : System.getProperty("bench.appOptions", "").trim().split("\\s+")) {
+                if (!option.isEmpty()) {
+                    command.add(option);
+                }
+            }
             if (Boolean.getBoolean("bench.jfr")) {
                 command.add("-XX:StartFlightRecording=settings=profile,dumponexit=true,filename="
                         + runDir().resolve(name + ".jfr").toAbsolutePath());
@@ -230,7 +254,7 @@ final class BenchSupport {
             // the HTTP servers (health, metrics) of each process on ports of their own
             command.add("-Dcamel.server.port=" + freePort());
             command.add("-Dcamel.management.port=" + freePort());
-            command.addAll(List.of("-jar", JAR, role));
+            command.addAll(List.of("-jar", JAR.toString(), role));
             return new App(name, command, Map.of("MYSQL_DSN", servers.mysqlDsn(), "REDIS_URI", servers.redisUri()));
         }
 
@@ -279,12 +303,79 @@ final class BenchSupport {
             throw new IllegalStateException(name + " did not log '" + fragment + "' within " + timeoutSeconds + " s");
         }
 
+        /** The kept output lines containing the fragment. */
+        List<String> lines(String fragment) {
+            return lines.stream().map(TimedLine::text).filter(text -> text.contains(fragment)).toList();
+        }
+
         long pid() {
             return process.pid();
         }
 
         boolean alive() {
             return process.isAlive();
+        }
+
+        /** CPU time (user + system) the process has used so far, in seconds; -1 when unknown. */
+        double cpuSeconds() {
+            try {
+                String stat = Files.readString(Path.of("/proc/" + process.pid() + "/stat"));
+                String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                // fields 14 and 15 of stat (utime, stime), counted from the state field (3)
+                return (Long.parseLong(fields[11]) + Long.parseLong(fields[12])) / 100.0;
+            } catch (IOException | RuntimeException e) {
+                return -1;
+            }
+        }
+
+        /**
+         * CPU seconds per thread so far, grouped by the (15-character) native thread name with digits folded, the
+         * largest first: shows the JIT compiler and GC threads too, which a Java profiler does not sample.
+         */
+        String cpuByThread(int limit) {
+            Map<String, Double> byName = new java.util.HashMap<>();
+            try (var tasks = Files.list(Path.of("/proc/" + process.pid() + "/task"))) {
+                for (Path task : (Iterable<Path>) tasks::iterator) {
+                    try {
+                        String stat = Files.readString(task.resolve("stat"));
+                        String name = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')')).replaceAll("\\d+", "N");
+                        String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                        byName.merge(name, (Long.parseLong(fields[11]) + Long.parseLong(fields[12])) / 100.0, Double::sum);
+                    } catch (IOException | RuntimeException e) {
+                        // thread ended meanwhile
+                    }
+                }
+            } catch (IOException | RuntimeException e) {
+                return "?";
+            }
+            return byName.entrySet().stream().sorted(Map.Entry.<String, Double>comparingByValue().reversed()).limit(limit)
+                    .map(e -> String.format(Locale.ROOT, "%s %.1f s", e.getKey(), e.getValue()))
+                    .collect(java.util.stream.Collectors.joining(", "));
+        }
+
+        /** The largest classes of a live-object histogram (a full GC), as "instances class MB" lines, joined. */
+        String heapHistogram(int limit) {
+            try {
+                Process jcmd = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
+                        Long.toString(process.pid()), "GC.class_histogram").redirectErrorStream(true).start();
+                List<String> lines = new String(jcmd.getInputStream().readAllBytes(), StandardCharsets.UTF_8).lines().toList();
+                Files.write(runDir().resolve(name + "-histogram.txt"), lines);
+                long total = 0;
+                List<String> top = new ArrayList<>();
+                for (String line : lines) {
+                    String[] f = line.trim().split("\\s+");
+                    if (f.length >= 4 && f[0].endsWith(":")) {
+                        if (top.size() < limit) {
+                            top.add(String.format(Locale.ROOT, "%s %.1f MB", f[3], Long.parseLong(f[2]) / 1e6));
+                        }
+                    } else if (f.length >= 3 && f[0].equals("Total")) {
+                        total = Long.parseLong(f[2]);
+                    }
+                }
+                return String.format(Locale.ROOT, "live %.1f MB: %s", total / 1e6, String.join(", ", top));
+            } catch (IOException | RuntimeException e) {
+                return "? (" + e.getMessage() + ")";
+            }
         }
 
         /** Peak resident set size so far (VmHWM), in MB; read before the process ends. */

@@ -8,7 +8,10 @@ import static dev.cacheinvalidation.bench.BenchSupport.seconds;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.function.BooleanSupplier;
+import java.util.function.DoubleSupplier;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -27,7 +30,8 @@ import redis.clients.jedis.resps.StreamEntry;
  * COUNT 100, then one DEL round trip per key and one XACK per entry) on an identical stream.
  * Time: first entry read by the group (XINFO GROUPS polled every 10 ms) until pending = 0 and lag = 0.
  * <p>
- * Flags: {@code --runs 2 --events 50000}.
+ * Flags: {@code --runs 2 --events 50000}; {@code --tuned worker.batchSize=500,...} adds a quiet run with those
+ * settings; {@code --no-seed} skips the baseline.
  */
 public final class DrainBench {
 
@@ -38,30 +42,47 @@ public final class DrainBench {
         int runs = flags.integer("runs", 2);
         int events = flags.integer("events", 50_000);
         TestServers servers = BenchSupport.servers();
-        Path quiet = Path.of("bench/log4j2-quiet.properties").toAbsolutePath();
+        List<String> quiet = List.of("-Xmx128m", "-Dlog4j2.configurationFile=classpath:log4j2.properties,"
+                + Path.of("bench/log4j2-quiet.properties").toAbsolutePath());
+        List<String> tuned = new ArrayList<>(quiet);
+        for (String setting : flags.text("tuned", "").split(",")) {
+            if (!setting.isBlank()) {
+                tuned.add("-D" + setting.trim());
+            }
+        }
 
         List<String> defaults = new ArrayList<>();
         List<String> quiets = new ArrayList<>();
+        List<String> tunes = new ArrayList<>();
         List<String> baselines = new ArrayList<>();
         List<String> ratios = new ArrayList<>();
         List<String> memory = new ArrayList<>();
         boolean met = true;
         for (int run = 1; run <= runs; run++) {
             Drain logging = javaWorker(servers, run, "default", events, List.of("-Xmx128m"));
-            Drain silent = javaWorker(servers, run, "quiet", events, List.of("-Xmx128m",
-                    "-Dlog4j2.configurationFile=classpath:log4j2.properties," + quiet));
-            Drain seed = seedWorker(servers, run, events);
+            Drain silent = javaWorker(servers, run, "quiet", events, quiet);
             defaults.add(num(logging.rate()));
             quiets.add(num(silent.rate()));
-            baselines.add(num(seed.rate()));
-            ratios.add(String.format(java.util.Locale.ROOT, "%.1fx / %.1fx", logging.rate() / seed.rate(), silent.rate() / seed.rate()));
             memory.add(logging.memory + "; quiet: " + silent.memory);
             met &= Math.max(logging.rate(), silent.rate()) >= 40_000 && logging.complete() && silent.complete();
+            if (tuned.size() > quiet.size()) {
+                tunes.add(num(javaWorker(servers, run, "tuned", events, tuned).rate()));
+            }
+            if (!flags.bool("no-seed")) {
+                Drain seed = seedWorker(servers, run, events);
+                baselines.add(num(seed.rate()));
+                ratios.add(String.format(Locale.ROOT, "%.1fx / %.1fx", logging.rate() / seed.rate(),
+                        silent.rate() / seed.rate()));
+            }
         }
         row("(2) Worker drain, " + num(events) + " events x 5 keys, 1 worker",
                 String.join(" / ", defaults) + " events/s (INFO line per event); " + String.join(" / ", quiets)
-                        + " events/s (line quieted); seed algorithm in Java " + String.join(" / ", baselines)
-                        + " events/s; ratio " + String.join(", ", ratios) + (met ? "" : " **MISSED**"),
+                        + " events/s (line quieted)"
+                        + (tunes.isEmpty() ? "" : "; with " + flags.text("tuned", "") + ": " + String.join(" / ", tunes)
+                                + " events/s")
+                        + (baselines.isEmpty() ? "" : "; seed algorithm in Java " + String.join(" / ", baselines)
+                                + " events/s; ratio (default / quiet) " + String.join(", ", ratios))
+                        + (met ? "" : " **MISSED**"),
                 ">= 40,000 events/s", "seed Node worker: ~2,800 events/s");
         row("(4) Memory, drain worker -Xmx128m", String.join(" / ", memory), "no OOM, figures met", "");
     }
@@ -81,18 +102,22 @@ public final class DrainBench {
         String stream = "bench:drain:" + System.currentTimeMillis() + ":" + variant;
         try (Jedis jedis = servers.redis()) {
             prepare(jedis, stream, events);
+            Drain d;
             try (BenchSupport.App worker = BenchSupport.App.start("drain-" + run + "-" + variant, "worker", jvmOptions,
                     Map.of("stream.key", stream, "worker.consumerName", "bench"), servers)) {
-                long[] times = awaitDrained(jedis, stream, events, worker::alive);
+                Marks m = awaitDrained(jedis, stream, events, worker::alive, worker::cpuSeconds,
+                        () -> BenchSupport.redisCpuSeconds(servers));
                 String memory = worker.memorySummary();
                 long left = keysLeft(jedis, events);
-                Drain d = new Drain(events, times[0], times[1], worker.startNanos, left, memory);
-                detail("drain run %d, java worker, %s logging: %s events/s from first read (%s), %s from process start;"
-                        + " keys left %d; %s (load %s)", run, variant, num(d.rate()), seconds(times[1] - times[0]),
-                        seconds(times[1] - worker.startNanos), left, memory, BenchSupport.loadAverage());
-                jedis.del(stream);
-                return d;
+                d = new Drain(events, m.first(), m.done(), worker.startNanos, left, memory);
+                double cpu = m.used(0);
+                detail("drain run %d, java worker, %s: %s events/s from first read (%s), %s from process start;"
+                        + " worker CPU %.1f s (%s events per CPU-second), Redis CPU %.1f s; keys left %d; %s (load %s)",
+                        run, variant, num(d.rate()), seconds(m.done() - m.first()), seconds(m.done() - worker.startNanos),
+                        cpu, num(events / Math.max(0.01, cpu)), m.used(1), left, memory, BenchSupport.loadAverage());
             }
+            jedis.del(stream);
+            return d;
         }
     }
 
@@ -105,11 +130,12 @@ public final class DrainBench {
             Thread worker = new Thread(() -> seedLoop(servers, stream, events), "seed-worker");
             worker.setDaemon(true);
             worker.start();
-            long[] times = awaitDrained(jedis, stream, events, worker::isAlive);
+            Marks m = awaitDrained(jedis, stream, events, worker::isAlive, () -> BenchSupport.redisCpuSeconds(servers));
             long left = keysLeft(jedis, events);
-            Drain d = new Drain(events, times[0], times[1], start, left, "");
-            detail("drain run %d, seed algorithm (DEL per key, XACK per entry): %s events/s (%s); keys left %d (load %s)",
-                    run, num(d.rate()), seconds(times[1] - times[0]), left, BenchSupport.loadAverage());
+            Drain d = new Drain(events, m.first(), m.done(), start, left, "");
+            detail("drain run %d, seed algorithm (DEL per key, XACK per entry): %s events/s (%s); Redis CPU %.1f s;"
+                    + " keys left %d (load %s)", run, num(d.rate()), seconds(m.done() - m.first()), m.used(0), left,
+                    BenchSupport.loadAverage());
             jedis.del(stream);
             return d;
         }
@@ -184,22 +210,41 @@ public final class DrainBench {
                 "tags", List.of("cache:invalidate", "strategy:batched", "keys:5"), "source", source, "tx", "0-1-" + id));
     }
 
-    /** Polls the group every 10 ms: {first entry read, pending = 0 and lag = 0} as nanoTime. */
-    static long[] awaitDrained(Jedis jedis, String stream, int events, java.util.function.BooleanSupplier alive) {
+    /** When the group read its first entry and when it was drained (nanoTime), and the meters at both moments. */
+    record Marks(long first, long done, double[] atFirst, double[] atDone) {
+        double used(int meter) {
+            return atDone[meter] - atFirst[meter];
+        }
+    }
+
+    /** Polls the group every 10 ms until pending = 0 and lag = 0 with every entry read (or 10 minutes). */
+    static Marks awaitDrained(Jedis jedis, String stream, int events, BooleanSupplier alive, DoubleSupplier... meters) {
         long first = 0;
+        double[] atFirst = new double[meters.length];
         long deadline = System.nanoTime() + 600_000_000_000L;
-        while (System.nanoTime() < deadline && alive.getAsBoolean()) {
+        boolean running = true;
+        while (System.nanoTime() < deadline && running) {
+            running = alive.getAsBoolean();
             BenchSupport.GroupState state = BenchSupport.group(jedis, stream, BenchSupport.GROUP);
             long now = System.nanoTime();
             if (state != null && first == 0 && state.entriesRead() > 0) {
                 first = now;
+                atFirst = read(meters);
             }
             if (state != null && state.entriesRead() >= events && state.drained()) {
-                return new long[] { first, now };
+                return new Marks(first, now, atFirst, read(meters));
             }
             BenchSupport.sleep(10);
         }
-        return new long[] { first, 0 };
+        return new Marks(first, 0, atFirst, read(meters));
+    }
+
+    private static double[] read(DoubleSupplier[] meters) {
+        double[] values = new double[meters.length];
+        for (int i = 0; i < meters.length; i++) {
+            values[i] = meters[i].getAsDouble();
+        }
+        return values;
     }
 
     static long keysLeft(Jedis jedis, int events) {

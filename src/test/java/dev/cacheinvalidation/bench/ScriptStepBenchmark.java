@@ -37,7 +37,8 @@ import org.openjdk.jmh.annotations.TearDown;
  * update, and a delete of a product or an order), in microseconds per event. {@code toJson} and {@code scriptOnly}
  * split the step into its two halves.
  * <p>
- * {@code java -cp ... org.openjdk.jmh.Main ScriptStepBenchmark -f 1 -wi 3 -i 5}, from the project directory.
+ * {@code java -cp ... org.openjdk.jmh.Main ScriptStepBenchmark -f 1 -wi 3 -i 5}, from the project directory (or
+ * with {@code -Dbench.script=<path of cache-keys.js>}).
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
@@ -64,7 +65,7 @@ public class ScriptStepBenchmark {
         batchJson = JSON.writeValueAsString(batch.events());
         // the defaults of the processor are those of application.properties (script.timeoutMs, script.memMb...)
         processor = new ScriptBatchProcessor();
-        processor.setScript("routes/cache-keys.js");
+        processor.setScript(System.getProperty("bench.script", "routes/cache-keys.js"));
         processor.start();
         runtime = new ScriptRuntime(java.nio.file.Path.of(processor.getScript()), processor.getTimeoutMs(),
                 processor.getMemLimitMb());
