@@ -72,7 +72,7 @@ trap finish EXIT
 MVN=(mvn -B -q -Dstyle.color=never ${MVN_FLAGS:-})
 if [ "${FAULTS_SKIP_BUILD:-}" != 1 ]; then
   log "building the jar and the test classes"
-  "${MVN[@]}" package -DskipTests
+  "${MVN[@]}" package -DskipTests >&2
 fi
 [ -f target/cache-invalidation.jar ] || { log "target/cache-invalidation.jar is missing"; exit 1; }
 [ -f target/test-classes/dev/cacheinvalidation/faults/FaultInjectionHarness.class ] \

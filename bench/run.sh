@@ -146,8 +146,12 @@ for figure in $FIGURES; do
   fi
 done
 
-COMMAND="bench/run.sh $FIGURE${ARGS[*]+ ${ARGS[*]}}$([ "$JFR" = true ] && echo ' --jfr')"
-[ -n "${BENCH_APP_OPTS:-}" ] && COMMAND="BENCH_APP_OPTS='$BENCH_APP_OPTS' $COMMAND"
-REVISION="$(git rev-parse --short HEAD 2>/dev/null || echo '?')$([ -n "$(git status --porcelain -- src routes application.properties pom.xml 2>/dev/null)" ] && echo ' with local changes')"
+COMMAND="bench/run.sh $FIGURE${ARGS[*]+ ${ARGS[*]}}"
+if [ "$JFR" = true ]; then COMMAND="$COMMAND --jfr"; fi
+if [ -n "${BENCH_APP_OPTS:-}" ]; then COMMAND="BENCH_APP_OPTS='$BENCH_APP_OPTS' $COMMAND"; fi
+REVISION="$(git rev-parse --short HEAD 2>/dev/null || echo '?')"
+if [ -n "$(git status --porcelain -- src/main routes application.properties pom.xml 2>/dev/null || true)" ]; then
+  REVISION="$REVISION with local changes"
+fi
 bench_java dev.cacheinvalidation.bench.BenchReport "$COMMAND" "$REVISION"
 exit "$FAILED"

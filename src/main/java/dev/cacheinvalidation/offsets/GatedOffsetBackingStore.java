@@ -13,7 +13,6 @@ import java.util.concurrent.Future;
 
 import dev.cacheinvalidation.config.RedisAddress;
 import io.debezium.embedded.EmbeddedWorkerConfig;
-import io.debezium.embedded.KafkaConnectUtil;
 import io.debezium.storage.redis.offset.RedisOffsetBackingStore;
 import org.apache.kafka.connect.runtime.WorkerConfig;
 import org.apache.kafka.connect.storage.OffsetBackingStore;
@@ -41,7 +40,7 @@ public class GatedOffsetBackingStore implements OffsetBackingStore {
         String delegateClass = settings.getOrDefault(DELEGATE, "file");
         if ("file".equals(delegateClass) || "org.apache.kafka.connect.storage.FileOffsetBackingStore".equals(delegateClass)) {
             createParentDirectory(settings.get("offset.storage.file.filename"));
-            delegate = KafkaConnectUtil.fileOffsetBackingStore();
+            delegate = new AtomicFileOffsetBackingStore();
         } else if ("redis".equals(delegateClass)) {
             Map<String, String> withRedis = new HashMap<>(settings);
             withRedis.putAll(RedisAddress.parse(settings.get(REDIS_URI)).debeziumSettings("offset.storage."));

@@ -381,9 +381,10 @@ public final class FaultInjectionHarness {
             pipeline = new ManagedProcess(label + "-pipeline", "pipeline", props, env());
             live.add(pipeline);
             pipeline.start();
+            ManagedProcess worker = scenario == Scenario.WORKER_KILL ? null : startWorker(1);
             awaitStreaming();
-            if (scenario != Scenario.WORKER_KILL) {
-                startWorker(1);
+            if (worker != null) {
+                awaitReading(worker);
             }
             supervisor = new Thread(this::supervise, "fault-injection-supervisor");
             supervisor.setDaemon(true);
@@ -413,6 +414,31 @@ public final class FaultInjectionHarness {
             workers.add(worker);
             worker.start();
             return worker;
+        }
+
+        /** Waits until the worker is a consumer of the group (it read the stream once), so faults hit it running. */
+        void awaitReading(ManagedProcess worker) throws InterruptedException {
+            String name = consumerName(worker);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(180);
+            while (System.nanoTime() < deadline) {
+                try (Jedis jedis = servers.redis()) {
+                    if (jedis.exists(stream) && jedis.xinfoGroups(stream).stream().anyMatch(g -> g.getName().equals(GROUP))
+                            && jedis.xinfoConsumers2(stream, GROUP).stream().anyMatch(c -> c.getName().equals(name))) {
+                        return;
+                    }
+                } catch (RuntimeException e) {
+                    // not yet
+                }
+                if (!worker.isAlive()) {
+                    throw new IllegalStateException(worker.label() + " exited during startup");
+                }
+                Thread.sleep(100);
+            }
+            throw new IllegalStateException(worker.label() + " did not read the stream within 180 s");
+        }
+
+        String consumerName(ManagedProcess worker) {
+            return cdcName + "-worker-" + worker.label().substring(worker.label().lastIndexOf('-') + 1);
         }
 
         Map<String, String> env() {
