@@ -3,6 +3,7 @@ package dev.cacheinvalidation.bench;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
@@ -14,7 +15,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 
 /**
  * Collects the rows the figures wrote to the run directory (and the JMH result, if any) into one markdown table
- * with the machine in its header; prints it and writes {@code bench/results/latest.md}.
+ * with the machine in its header; prints it and writes {@code bench/results/latest.md} (and copies the run's
+ * latency chart to {@code bench/results/latency.png}).
  * <p>
  * Arguments: the command line that produced the run and the revision measured, for the record.
  */
@@ -44,10 +46,11 @@ public final class BenchReport {
                 md.append("- ").append(line).append('\n');
             }
         }
-        if (Files.exists(Path.of("bench/results/latency.png"))) {
+        Files.createDirectories(Path.of("bench/results"));
+        if (Files.exists(dir.resolve("latency.png"))) {
+            Files.copy(dir.resolve("latency.png"), Path.of("bench/results/latency.png"), StandardCopyOption.REPLACE_EXISTING);
             md.append("\n![end-to-end latency](latency.png)\n");
         }
-        Files.createDirectories(Path.of("bench/results"));
         Files.writeString(Path.of("bench/results/latest.md"), md.toString());
         System.out.println();
         System.out.println(md);

@@ -31,7 +31,8 @@ import redis.clients.jedis.Pipeline;
  * default configuration, and a load generator committing a steady rate of product price changes, each on a
  * product of its own: before the change it sets the product's cache key {@code product:<id>}, right after the
  * commit returns it notes the time. A separate connection subscribed to the keyspace notifications of DEL/UNLINK
- * notes when each key goes. Latency = deletion time - commit time. Writes bench/results/latency.png.
+ * notes when each key goes. Latency = deletion time - commit time. The chart (latency.png) and the raw latencies
+ * go to the run directory; {@link BenchReport} copies the chart to bench/results/.
  * <p>
  * Flags: {@code --duration 20 --warmup 5 --rate 5000 --tx-rows 5 --connections 4} (seconds, row changes per
  * second, row changes per transaction, load generator connections). Changes of the warm-up seconds are not
@@ -143,7 +144,10 @@ public final class LatencyBench {
                     detail("latency: the pipeline dead-lettered %,d events (%s)", deadLettered,
                             CatchupBench.firstLine(pipeline, "Dead-letter"));
                 }
-                LatencyChart.write(sorted, Path.of("bench/results/latency.png"), String.format(Locale.ROOT,
+                // the chart and the raw latencies (ms, ascending) go to the run directory; the report copies the chart
+                Files.write(BenchSupport.runDir().resolve("latencies-ms.txt"), Arrays.stream(sorted)
+                        .mapToObj(v -> String.format(Locale.ROOT, "%.3f", v / 1e6)).toList());
+                LatencyChart.write(sorted, BenchSupport.runDir().resolve("latency.png"), String.format(Locale.ROOT,
                         "End-to-end latency, %,d changes at %,d/s (%d per tx, %d connections), %d s", sorted.length,
                         rate, txRows, connections, duration));
                 row("(3) End-to-end latency, " + num(rate) + " changes/s, " + duration + " s",
