@@ -86,7 +86,8 @@ public class ScriptBatchProcessor extends ServiceSupport implements Processor, C
     }
 
     @Override
-    public void process(Exchange exchange) throws JsonProcessingException {
+    // synchronized: the runtime runs one call at a time, whichever thread completes a batch
+    public synchronized void process(Exchange exchange) throws JsonProcessingException {
         EventBatch batch = exchange.getMessage().getBody(EventBatch.class);
         if (batch == null || batch.isEmpty()) {
             exchange.getMessage().setBody(List.of());

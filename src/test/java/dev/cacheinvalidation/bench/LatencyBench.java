@@ -112,18 +112,25 @@ public final class LatencyBench {
                 subscriber.join(5000);
 
                 long measuredFrom = load.startNanos + TimeUnit.SECONDS.toNanos(warmup);
+                long lastThirdFrom = measuredFrom + TimeUnit.SECONDS.toNanos(duration) * 2 / 3;
                 long expected = 0;
                 long[] latencies = new long[load.capacity];
+                long[] lastThird = new long[load.capacity];
                 int n = 0;
+                int m = 0;
                 for (int i = 0; i < load.capacity; i++) {
                     if (load.commitTimes[i] != 0 && load.commitTimes[i] >= measuredFrom) {
                         expected++;
                         if (deletions.times[i] != 0) {
                             latencies[n++] = Math.max(0, deletions.times[i] - load.commitTimes[i]);
+                            if (load.commitTimes[i] >= lastThirdFrom) {
+                                lastThird[m++] = latencies[n - 1];
+                            }
                         }
                     }
                 }
                 long[] sorted = BenchSupport.sorted(Arrays.copyOf(latencies, n));
+                long[] tail = BenchSupport.sorted(Arrays.copyOf(lastThird, m));
                 long p50 = percentile(sorted, 50);
                 long p90 = percentile(sorted, 90);
                 long p99 = percentile(sorted, 99);
@@ -133,6 +140,10 @@ public final class LatencyBench {
                 detail("latency: %,d changes measured (%,.0f/s committed), %,d missing; p50 %.1f ms, p90 %.1f ms,"
                         + " p99 %.1f ms, max %.1f ms; slowest commit %.1f ms", expected, expected / (double) duration,
                         missing, p50 / 1e6, p90 / 1e6, p99 / 1e6, max / 1e6, load.slowestCommitNanos / 1e6);
+                detail("latency: changes of the last third (%d s, once the JIT has warmed up): p50 %.1f ms, p90 %.1f ms,"
+                        + " p99 %.1f ms, max %.1f ms (%,d changes)", duration / 3, percentile(tail, 50) / 1e6,
+                        percentile(tail, 90) / 1e6, percentile(tail, 99) / 1e6,
+                        tail.length == 0 ? 0 : tail[tail.length - 1] / 1e6, tail.length);
                 detail("latency: every 5 s, committed/in the stream/read by the worker/deleted: %s", String.join(", ", progress));
                 detail("latency: CPU during the load (%d s): pipeline %.1f s (%.2f cores), worker %.1f s (%.2f cores)",
                         warmup + duration, cpuAtEnd[0] - cpuAtStart[0], (cpuAtEnd[0] - cpuAtStart[0]) / (warmup + duration),
