@@ -25,9 +25,8 @@ import redis.clients.jedis.Jedis;
 class PackagedJarIT {
 
     private static final Duration STARTUP = Duration.ofSeconds(60);
-    private static final List<String> ALICE_KEYS = List.of("user:1", "user:email:alice.new@example.com",
-            "user:email:alice@example.com", "user:1:orders", "user:1:profile");
-    private static final List<String> CONTROL = List.of("user:2", "user:email:bob@example.com", "product:1");
+    private static final List<String> ALICE_KEYS = SeedScenario.aliceKeys("alice.new@example.com");
+    private static final List<String> CONTROL = SeedScenario.CONTROL;
 
     @TempDir
     Path dataDir;
@@ -37,9 +36,7 @@ class PackagedJarIT {
     @BeforeEach
     void resetAlice() throws Exception {
         servers = TestServers.local();
-        try (Connection db = servers.admin(); Statement statement = db.createStatement()) {
-            statement.executeUpdate("UPDATE users SET email = 'alice@example.com' WHERE id = 1");
-        }
+        SeedScenario.resetAlice(servers);
     }
 
     @Test
@@ -82,14 +79,7 @@ class PackagedJarIT {
     }
 
     private void runSeedUpdateAndCheckKeys() throws Exception {
-        try (Jedis jedis = servers.redis()) {
-            for (String key : ALICE_KEYS) {
-                jedis.set(key, "cached");
-            }
-            for (String key : CONTROL) {
-                jedis.set(key, "cached");
-            }
-        }
+        SeedScenario.setKeys(servers, "alice.new@example.com");
         try (Connection db = servers.admin(); Statement statement = db.createStatement()) {
             statement.executeUpdate("UPDATE app.users SET email = 'alice.new@example.com' WHERE id = 1");
         }

@@ -24,6 +24,7 @@ import java.util.concurrent.TimeUnit;
 import javax.xml.parsers.DocumentBuilderFactory;
 
 import dev.cacheinvalidation.it.AppProcess;
+import dev.cacheinvalidation.it.SeedScenario;
 import dev.cacheinvalidation.it.TestServers;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.BeforeEach;
@@ -50,9 +51,8 @@ class CamelJBangIT {
     private static final Duration STARTUP = Duration.ofSeconds(180);
     private static final Duration DELIVERY = Duration.ofSeconds(30);
     private static final String NAME = "camel-jbang-it";
-    private static final List<String> ALICE_KEYS = List.of("user:1", "user:email:alice.jbang@example.com",
-            "user:email:alice@example.com", "user:1:orders", "user:1:profile");
-    private static final List<String> CONTROL = List.of("user:2", "user:email:bob@example.com", "product:1");
+    private static final List<String> ALICE_KEYS = SeedScenario.aliceKeys("alice.jbang@example.com");
+    private static final List<String> CONTROL = SeedScenario.CONTROL;
 
     @TempDir
     Path dataDir;
@@ -62,9 +62,7 @@ class CamelJBangIT {
     @BeforeEach
     void resetAlice() throws Exception {
         servers = TestServers.local();
-        try (Connection db = servers.admin(); Statement statement = db.createStatement()) {
-            statement.executeUpdate("UPDATE users SET email = 'alice@example.com' WHERE id = 1");
-        }
+        SeedScenario.resetAlice(servers);
     }
 
     @Test
@@ -117,14 +115,7 @@ class CamelJBangIT {
     }
 
     private void setKeys() {
-        try (Jedis jedis = servers.redis()) {
-            for (String key : ALICE_KEYS) {
-                jedis.set(key, "cached");
-            }
-            for (String key : CONTROL) {
-                jedis.set(key, "cached");
-            }
-        }
+        SeedScenario.setKeys(servers, "alice.jbang@example.com");
     }
 
     private static String health(int port) throws Exception {
