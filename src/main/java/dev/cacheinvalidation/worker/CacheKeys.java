@@ -1,20 +1,25 @@
 package dev.cacheinvalidation.worker;
 
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.core.JsonToken;
 
 /**
  * The keys one stream entry asks to delete, read as the seed's worker reads them: {@code after._cache_keys}, or
  * {@code before._cache_keys} when there is no after (deletes). Also keeps the event's source timestamp (when
  * the change was written to the binlog, in whole seconds on most servers) to measure end-to-end latency.
+ * <p>
+ * The event is read in one pass with a streaming parser that skips everything else (the columns of the row), as
+ * the worker reads tens of thousands of events a second.
  */
 public record CacheKeys(String table, List<String> keys, Long sourceTsMs) {
 
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final JsonFactory JSON = new JsonFactory();
 
     /**
      * @throws IllegalArgumentException when the entry is not an event with string keys; the message says why
@@ -23,44 +28,99 @@ public record CacheKeys(String table, List<String> keys, Long sourceTsMs) {
         if (json == null) {
             throw new IllegalArgumentException("entry has no event field");
         }
-        JsonNode event;
-        try {
-            event = JSON.readTree(json);
+        try (JsonParser parser = JSON.createParser(json)) {
+            return read(parser);
         } catch (JsonProcessingException e) {
             throw new IllegalArgumentException("event is not JSON: " + e.getOriginalMessage());
+        } catch (IOException e) {
+            throw new IllegalArgumentException("event is not JSON: " + e.getMessage());
         }
-        if (event == null || !event.isObject()) {
-            throw new IllegalArgumentException("event is not a JSON object");
-        }
-        JsonNode record = present(event.get("after")) ? event.get("after") : event.get("before");
-        String table = event.path("table").asText("?");
-        JsonNode ts = event.path("source").path("ts_ms");
-        Long sourceTsMs = ts.isNumber() ? ts.asLong() : null;
-        if (!present(record)) {
-            return new CacheKeys(table, List.of(), sourceTsMs);
-        }
-        if (!record.isObject()) {
-            throw new IllegalArgumentException("event after/before is not an object");
-        }
-        JsonNode keys = record.get("_cache_keys");
-        if (!present(keys)) {
-            return new CacheKeys(table, List.of(), sourceTsMs);
-        }
-        if (!keys.isArray()) {
-            throw new IllegalArgumentException("_cache_keys is not an array");
-        }
-        List<String> list = new ArrayList<>(keys.size());
-        for (JsonNode key : keys) {
-            if (!key.isTextual() || key.asText().isEmpty()) {
-                throw new IllegalArgumentException("_cache_keys holds a value that is not a non-empty string: " + key);
-            }
-            list.add(key.asText());
-        }
-        return new CacheKeys(table, list, sourceTsMs);
     }
 
-    private static boolean present(JsonNode node) {
-        return node != null && !node.isNull() && !node.isMissingNode();
+    private static CacheKeys read(JsonParser parser) throws IOException {
+        if (parser.nextToken() != JsonToken.START_OBJECT) {
+            throw new IllegalArgumentException("event is not a JSON object");
+        }
+        String table = "?";
+        Long sourceTsMs = null;
+        Record after = Record.ABSENT;
+        Record before = Record.ABSENT;
+        while (parser.nextToken() == JsonToken.FIELD_NAME) {
+            String name = parser.currentName();
+            JsonToken value = parser.nextToken();
+            switch (name) {
+                case "after" -> after = record(parser, value);
+                case "before" -> before = record(parser, value);
+                case "table" -> table = value == JsonToken.VALUE_STRING ? parser.getText() : table;
+                case "source" -> sourceTsMs = timestamp(parser, value);
+                default -> parser.skipChildren();
+            }
+        }
+        Record chosen = after != Record.ABSENT ? after : before;
+        if (chosen == Record.NOT_AN_OBJECT) {
+            throw new IllegalArgumentException("event after/before is not an object");
+        }
+        return new CacheKeys(table, chosen.keys == null ? List.of() : chosen.keys, sourceTsMs);
+    }
+
+    /** after or before: absent when null, otherwise its _cache_keys (null when it has none). */
+    private record Record(List<String> keys) {
+        static final Record ABSENT = new Record(null);
+        static final Record NOT_AN_OBJECT = new Record(null);
+    }
+
+    private static Record record(JsonParser parser, JsonToken value) throws IOException {
+        if (value == JsonToken.VALUE_NULL) {
+            return Record.ABSENT;
+        }
+        if (value != JsonToken.START_OBJECT) {
+            parser.skipChildren();
+            return Record.NOT_AN_OBJECT;
+        }
+        List<String> keys = null;
+        while (parser.nextToken() == JsonToken.FIELD_NAME) {
+            boolean isKeys = "_cache_keys".equals(parser.currentName());
+            JsonToken token = parser.nextToken();
+            if (isKeys && token != JsonToken.VALUE_NULL) {
+                keys = keys(parser, token);
+            } else {
+                parser.skipChildren();
+            }
+        }
+        return new Record(keys);
+    }
+
+    private static List<String> keys(JsonParser parser, JsonToken token) throws IOException {
+        if (token != JsonToken.START_ARRAY) {
+            throw new IllegalArgumentException("_cache_keys is not an array");
+        }
+        List<String> keys = new ArrayList<>();
+        for (JsonToken key = parser.nextToken(); key != JsonToken.END_ARRAY; key = parser.nextToken()) {
+            if (key != JsonToken.VALUE_STRING || parser.getTextLength() == 0) {
+                throw new IllegalArgumentException("_cache_keys holds a value that is not a non-empty string: "
+                        + (key == JsonToken.VALUE_STRING ? "\"\"" : key.isStructStart() ? key.asString() + "..." : parser.getText()));
+            }
+            keys.add(parser.getText());
+        }
+        return keys;
+    }
+
+    private static Long timestamp(JsonParser parser, JsonToken value) throws IOException {
+        if (value != JsonToken.START_OBJECT) {
+            parser.skipChildren();
+            return null;
+        }
+        Long tsMs = null;
+        while (parser.nextToken() == JsonToken.FIELD_NAME) {
+            boolean isTs = "ts_ms".equals(parser.currentName());
+            JsonToken token = parser.nextToken();
+            if (isTs && token.isNumeric()) {
+                tsMs = parser.getLongValue();
+            } else {
+                parser.skipChildren();
+            }
+        }
+        return tsMs;
     }
 
     /** A key with {@code *} is a pattern: every key matching it goes. */
