@@ -1,5 +1,5 @@
 # Build stage ---------------------------------------------------------------
-FROM maven:3.9.9-eclipse-temurin-17 AS build
+FROM maven:3.9.11-eclipse-temurin-25 AS build
 WORKDIR /build
 
 # Resolve dependencies first so that this layer is cached until pom.xml changes.
@@ -13,7 +13,7 @@ COPY routes ./routes
 RUN mvn -B -DskipTests package
 
 # Runtime stage -------------------------------------------------------------
-FROM eclipse-temurin:17.0.13_11-jre
+FROM eclipse-temurin:25.0.1_8-jre
 WORKDIR /app
 
 COPY --from=build /build/target/cache-invalidation.jar ./cache-invalidation.jar
