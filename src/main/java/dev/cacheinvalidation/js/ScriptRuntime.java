@@ -324,7 +324,18 @@ public final class ScriptRuntime implements AutoCloseable {
         return null;
     }
 
+    /** True when GraalJS compiles scripts to machine code (a JVMCI compiler is there), false when it interprets. */
+    public static boolean compiles() {
+        return !"Interpreted".equals(ENGINE.getImplementationName());
+    }
+
     static {
-        LOG.debug("GraalJS engine {} ready", ENGINE.getVersion());
+        if (compiles()) {
+            LOG.info("GraalJS {} on {}: scripts are compiled by the Graal JIT", ENGINE.getVersion(),
+                    ENGINE.getImplementationName());
+        } else {
+            LOG.info("GraalJS {}: scripts are interpreted (on Java 21+, java @target/graal.args compiles them)",
+                    ENGINE.getVersion());
+        }
     }
 }

@@ -44,8 +44,15 @@ public final class AppProcess implements AutoCloseable {
 
     /** {@code java [-Dkey=value...] -jar target/cache-invalidation.jar <role>} from the project directory. */
     public static AppProcess jar(String role, Map<String, String> systemProperties, Map<String, String> env) throws IOException {
+        return jar(List.of(), role, systemProperties, env);
+    }
+
+    /** The same with JVM options first ({@code @target/graal.args}, say). */
+    public static AppProcess jar(List<String> jvmOptions, String role, Map<String, String> systemProperties,
+            Map<String, String> env) throws IOException {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        command.addAll(jvmOptions);
         if (!systemProperties.containsKey("camel.management.enabled") && !systemProperties.containsKey("camel.management.port")) {
             // several of our processes run side by side in tests: no fixed HTTP port
             command.add("-Dcamel.management.enabled=false");

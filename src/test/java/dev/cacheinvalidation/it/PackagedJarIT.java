@@ -49,6 +49,19 @@ class PackagedJarIT {
     }
 
     @Test
+    void seedScenarioWithTheScriptCompiledByTheGraalJit() throws Exception {
+        assumeTrue(Runtime.version().feature() >= 21, "the Graal JIT of target/graal needs Java 21 or newer");
+        assumeTrue(Files.isRegularFile(Path.of("target/graal.args")), "target/graal.args is written by mvn package");
+        try (AppProcess app = AppProcess.jar(List.of("@target/graal.args"), "all",
+                Map.of("cdc.dataDir", dataDir.toString()), env())) {
+            app.awaitLine("scripts are compiled by the Graal JIT", STARTUP);
+            app.awaitLine("Connected to binlog", STARTUP);
+            runSeedUpdateAndCheckKeys();
+            app.awaitLine("Invalidated 5 keys for app.users", Duration.ofSeconds(20));
+        }
+    }
+
+    @Test
     void seedScenarioWithTheSeedsNodeWorker() throws Exception {
         Path nodeWorker = Path.of("examples/node-worker");
         assumeTrue(Files.isDirectory(nodeWorker.resolve("node_modules/ioredis")),
