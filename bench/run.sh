@@ -17,7 +17,8 @@
 #   --jfr   a flight recording of every application process (.jfr files in the run directory)
 #
 # BENCH_APP_OPTS="-Xmx512m -Dkey=value" adds JVM options and properties to every application process (experiments;
-# the report records them).
+# the report records them). BENCH_GRAAL=1 runs the application processes with target/graal.args (Java 21+).
+# The figures are measured with Java 25 when /usr/lib/jvm has it (scripts/pick-jdk.sh), else with the newest JDK.
 #
 # Each run starts private MariaDB and Redis instances (scripts/servers.sh, in a fresh temporary SERVERS_DIR unless
 # SERVERS_DIR is set) and stops them at the end, builds the jar and the test classes (BENCH_SKIP_BUILD=1 skips
@@ -28,6 +29,9 @@ set -euo pipefail
 
 ROOT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT_DIR"
+# the JDK the figures are quoted for (Java 25 when there is one)
+source scripts/pick-jdk.sh
+pick_jdk || true
 
 FIGURE="${1:-all}"
 [ $# -gt 0 ] && shift
@@ -75,6 +79,10 @@ build_copy() {
   cp -r target/classes target/test-classes target/cache-invalidation.jar "$BUILD/" 2>/dev/null || return 1
   cp -al target/lib "$BUILD/lib" 2>/dev/null || cp -r target/lib "$BUILD/lib" || return 1
   cp -r routes application.properties "$BUILD/app/" || return 1
+  if [ -d target/graal ]; then
+    cp -r target/graal "$BUILD/graal" || return 1
+    sed "s#target/#$ROOT_DIR/$BUILD/#g" target/graal.args >"$BUILD/graal.args" || return 1
+  fi
   [ -f "$BUILD/test-classes/META-INF/BenchmarkList" ] \
     && [ -f "$BUILD/test-classes/dev/cacheinvalidation/bench/BenchSupport.class" ] \
     && [ -f "$BUILD/classes/dev/cacheinvalidation/Application.class" ]
@@ -93,6 +101,14 @@ for attempt in 1 2 3; do
 done
 [ -f target/bench-classpath.txt ] || { log "target/bench-classpath.txt is missing"; exit 1; }
 CP="$BUILD/classes:$BUILD/test-classes:$(cat target/bench-classpath.txt)"
+GRAAL_ARGS=""
+if [ -f "$BUILD/graal.args" ] && [ "$(java_major "$(command -v java)")" -ge 21 ]; then
+  GRAAL_ARGS="@$ROOT_DIR/$BUILD/graal.args"
+fi
+if [ "${BENCH_GRAAL:-}" = 1 ]; then
+  [ -n "$GRAAL_ARGS" ] || { log "BENCH_GRAAL=1 needs Java 21 or newer and target/graal.args"; exit 1; }
+  BENCH_APP_OPTS="${BENCH_APP_OPTS:+$BENCH_APP_OPTS }$GRAAL_ARGS"
+fi
 
 # ------------------------------------------------------------------ servers
 
@@ -131,6 +147,12 @@ run_figure() {
       java -cp "$CP" -Dbench.script="$BUILD/app/routes/cache-keys.js" org.openjdk.jmh.Main ScriptStepBenchmark \
         -f 1 -wi 3 -i 5 -rf json -rff "$RUN_DIR/jmh.json" \
         | tee "$RUN_DIR/jmh.log"
+      if [ -n "$GRAAL_ARGS" ]; then
+        # the same with the Graal JIT compiling the script (more warm-up: Truffle compiles in the background)
+        java "$GRAAL_ARGS" -cp "$CP" -Dbench.script="$BUILD/app/routes/cache-keys.js" org.openjdk.jmh.Main \
+          ScriptStepBenchmark -f 1 -wi 5 -i 5 -jvmArgsPrepend "$GRAAL_ARGS" -rf json -rff "$RUN_DIR/jmh-graal.json" \
+          | tee "$RUN_DIR/jmh-graal.log"
+      fi
       ;;
   esac
 }
@@ -148,7 +170,10 @@ done
 
 COMMAND="bench/run.sh $FIGURE${ARGS[*]+ ${ARGS[*]}}"
 if [ "$JFR" = true ]; then COMMAND="$COMMAND --jfr"; fi
-if [ -n "${BENCH_APP_OPTS:-}" ]; then COMMAND="BENCH_APP_OPTS='$BENCH_APP_OPTS' $COMMAND"; fi
+if [ "${BENCH_GRAAL:-}" = 1 ]; then COMMAND="BENCH_GRAAL=1 $COMMAND"; fi
+if [ -n "${BENCH_APP_OPTS:-}" ] && [ "$BENCH_APP_OPTS" != "$GRAAL_ARGS" ]; then
+  COMMAND="BENCH_APP_OPTS='${BENCH_APP_OPTS% $GRAAL_ARGS}' $COMMAND"
+fi
 REVISION="$(git rev-parse --short HEAD 2>/dev/null || echo '?')"
 if [ -n "$(git status --porcelain -- src/main routes application.properties pom.xml 2>/dev/null || true)" ]; then
   REVISION="$REVISION with local changes"

@@ -24,7 +24,8 @@ public final class BenchReport {
 
     public static void main(String[] args) throws Exception {
         Path dir = BenchSupport.runDir();
-        jmhRows(dir.resolve("jmh.json"));
+        jmhRows(dir.resolve("jmh.json"), "GraalJS interpreter (java -jar)", "-f 1 -wi 3 -i 5");
+        jmhRows(dir.resolve("jmh-graal.json"), "Graal JIT (java @target/graal.args -jar)", "-f 1 -wi 5 -i 5");
         StringBuilder md = new StringBuilder();
         md.append("# Benchmarks\n\n");
         md.append("Run ").append(LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm")))
@@ -57,7 +58,7 @@ public final class BenchReport {
     }
 
     /** Turns JMH's JSON result into rows: the whole step is figure 6, its halves go to the details. */
-    private static void jmhRows(Path json) throws IOException {
+    private static void jmhRows(Path json, String runtime, String options) throws IOException {
         if (!Files.exists(json)) {
             return;
         }
@@ -70,12 +71,13 @@ public final class BenchReport {
             double error = metric.path("scoreError").asDouble();
             String text = String.format(Locale.ROOT, "%.2f ± %.2f us/event", score, Double.isNaN(error) ? 0 : error);
             if (name.equals("pipelineStep")) {
-                BenchSupport.row("(6) JS step (JMH), batch of 100 seed events", text + (score <= 10 ? "" : " **MISSED**"),
+                BenchSupport.row("(6) JS step (JMH), batch of 100 seed events, " + runtime,
+                        text + (score <= 10 ? "" : " **MISSED**"),
                         "<= 10 us/event", "");
             }
             parts.add(name + " " + text);
         }
-        BenchSupport.detail("JMH ScriptStepBenchmark (-f 1 -wi 3 -i 5): %s", String.join("; ", parts));
+        BenchSupport.detail("JMH ScriptStepBenchmark, %s (%s): %s", runtime, options, String.join("; ", parts));
     }
 
     /** "2 cores (nproc 2), AMD EPYC ..., Java 17.0.15". */
