@@ -1,5 +1,7 @@
 package dev.cacheinvalidation;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Locale;
 
@@ -14,14 +16,16 @@ import org.apache.camel.main.Main;
 public final class Application {
 
     enum Role {
-        ALL("file:routes/*.camel.yaml"),
-        PIPELINE("file:routes/cdc-to-stream.camel.yaml"),
-        WORKER("file:routes/invalidation-worker.camel.yaml");
+        ALL("file:routes/*.camel.yaml", "routes/cdc-to-stream.camel.yaml", "routes/invalidation-worker.camel.yaml"),
+        PIPELINE("file:routes/cdc-to-stream.camel.yaml", "routes/cdc-to-stream.camel.yaml"),
+        WORKER("file:routes/invalidation-worker.camel.yaml", "routes/invalidation-worker.camel.yaml");
 
         final String routes;
+        final String[] files;
 
-        Role(String routes) {
+        Role(String routes, String... files) {
             this.routes = routes;
+            this.files = files;
         }
     }
 
@@ -39,6 +43,14 @@ public final class Application {
                 System.exit(2);
             }
             rest = Arrays.copyOfRange(args, 1, args.length);
+        }
+        for (String file : role.files) {
+            if (!Files.isRegularFile(Path.of(file))) {
+                System.err.println("cache-invalidation: configuration error: " + file + " not found in "
+                        + Path.of("").toAbsolutePath() + ": run from the directory that holds routes/ and"
+                        + " application.properties");
+                System.exit(2);
+            }
         }
         Main main = new Main(Application.class);
         main.setPropertyPlaceholderLocations("file:application.properties;optional=true");

@@ -87,6 +87,17 @@ class PackagedJarIT {
         }
     }
 
+    @Test
+    void startedOutsideTheProjectDirectoryItSaysWhereToRunFrom(@TempDir Path elsewhere) throws Exception {
+        List<String> command = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar",
+                Path.of("target/cache-invalidation.jar").toAbsolutePath().toString(), "worker");
+        try (AppProcess app = AppProcess.start(command, env(), elsewhere)) {
+            assertThat(app.awaitExit(STARTUP)).isEqualTo(2);
+            assertThat(app.output()).contains("configuration error: routes/invalidation-worker.camel.yaml not found in "
+                    + elsewhere, "run from the directory that holds routes/").doesNotContain("Exception");
+        }
+    }
+
     private Map<String, String> env() {
         return Map.of("MYSQL_DSN", servers.mysqlDsn(), "REDIS_URI", servers.redisUri());
     }
