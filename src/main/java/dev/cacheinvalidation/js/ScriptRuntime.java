@@ -324,6 +324,19 @@ public final class ScriptRuntime implements AutoCloseable {
         return null;
     }
 
+    /**
+     * Builds the shared engine and loads the classes of a JavaScript realm ahead of the first script, with a
+     * throwaway context; the first real context then opens in a fraction of the time.
+     */
+    public static void preload() {
+        try (Context warm = Context.newBuilder("js").engine(ENGINE).allowHostAccess(HostAccess.NONE)
+                .allowIO(IOAccess.NONE).build()) {
+            warm.eval("js", "JSON.stringify(JSON.parse('[{\"a\":[1]}]').map(e => `${e.a.length}`))");
+        } catch (RuntimeException e) {
+            LOG.debug("Preloading the JavaScript engine failed; the script loads without it", e);
+        }
+    }
+
     /** True when GraalJS compiles scripts to machine code (a JVMCI compiler is there), false when it interprets. */
     public static boolean compiles() {
         return !"Interpreted".equals(ENGINE.getImplementationName());
