@@ -34,10 +34,11 @@ import redis.clients.jedis.Pipeline;
  * notes when each key goes. Latency = deletion time - commit time. The chart (latency.png) and the raw latencies
  * go to the run directory; {@link BenchReport} copies the chart to bench/results/.
  * <p>
- * Flags: {@code --duration 20 --warmup 60 --rate 5000 --tx-rows 5 --connections 4} (seconds, row changes per
+ * Flags: {@code --duration 20 --warmup 90 --rate 5000 --tx-rows 5 --connections 4} (seconds, row changes per
  * second, row changes per transaction, load generator connections). Changes of the warm-up seconds are not
  * counted in the figure but reported apart: on 2 cores the JIT compilers (GraalJS's interpreter is large) take
- * most of a core for the first 30 to 45 s, and the pipeline falls behind and catches up meanwhile. One MariaDB connection commits a few hundred transactions per second here (an fsync each), hence
+ * most of a core for the first 30 to 45 s, and the pipeline falls behind and needs until about 60 s to catch up.
+ * One MariaDB connection commits a few hundred transactions per second here (an fsync each), hence
  * several connections (group commit) and a few rows per transaction.
  */
 public final class LatencyBench {
@@ -47,7 +48,7 @@ public final class LatencyBench {
     public static void main(String[] args) throws Exception {
         BenchSupport.Flags flags = new BenchSupport.Flags(args);
         int duration = flags.integer("duration", 20);
-        int warmup = flags.integer("warmup", 60);
+        int warmup = flags.integer("warmup", 90);
         int rate = flags.integer("rate", 5000);
         int txRows = flags.integer("tx-rows", 5);
         int connections = flags.integer("connections", 4);
