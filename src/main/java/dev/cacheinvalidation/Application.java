@@ -18,18 +18,25 @@ import org.slf4j.LoggerFactory;
 public final class Application {
 
     enum Role {
-        ALL("file:routes/*.camel.yaml", "routes/cdc-to-stream.camel.yaml", "routes/invalidation-worker.camel.yaml"),
-        PIPELINE("file:routes/cdc-to-stream.camel.yaml", "routes/cdc-to-stream.camel.yaml"),
-        WORKER("file:routes/invalidation-worker.camel.yaml", "routes/invalidation-worker.camel.yaml");
+        ALL(PIPELINE_ROUTES, WORKER_ROUTES),
+        PIPELINE(PIPELINE_ROUTES),
+        WORKER(WORKER_ROUTES);
 
-        final String routes;
+        /** The route files the role needs. */
         final String[] files;
 
-        Role(String routes, String... files) {
-            this.routes = routes;
+        Role(String... files) {
             this.files = files;
         }
+
+        /** What Camel Main loads: every route file for {@code all}, so that routes users add are run too. */
+        String routesIncludePattern() {
+            return this == ALL ? "file:routes/*.camel.yaml" : "file:" + files[0];
+        }
     }
+
+    private static final String PIPELINE_ROUTES = "routes/cdc-to-stream.camel.yaml";
+    private static final String WORKER_ROUTES = "routes/invalidation-worker.camel.yaml";
 
     private Application() {
     }
@@ -66,7 +73,7 @@ public final class Application {
         Main main = new Main();
         main.configure().setBasePackageScanEnabled(false);
         main.setPropertyPlaceholderLocations("file:application.properties;optional=true");
-        main.addOverrideProperty("camel.main.routesIncludePattern", role.routes);
+        main.addOverrideProperty("camel.main.routesIncludePattern", role.routesIncludePattern());
         try {
             System.exit(main.run(rest));
         } catch (Exception e) {

@@ -112,8 +112,9 @@ public final class ScriptRuntime implements AutoCloseable {
         }
     }
 
-    private void open() {
-        Context ctx = Context.newBuilder("js")
+    /** A context on the shared engine with plain JavaScript only. */
+    private static Context.Builder sandbox() {
+        return Context.newBuilder("js")
                 .engine(ENGINE)
                 .allowHostAccess(HostAccess.NONE)
                 .allowHostClassLookup(name -> false)
@@ -122,7 +123,11 @@ public final class ScriptRuntime implements AutoCloseable {
                 .allowCreateProcess(false)
                 .allowNativeAccess(false)
                 .allowPolyglotAccess(PolyglotAccess.NONE)
-                .allowEnvironmentAccess(EnvironmentAccess.NONE)
+                .allowEnvironmentAccess(EnvironmentAccess.NONE);
+    }
+
+    private void open() {
+        Context ctx = sandbox()
                 .out(new LogStream())
                 .err(new LogStream())
                 .build();
@@ -329,23 +334,18 @@ public final class ScriptRuntime implements AutoCloseable {
      * throwaway context; the first real context then opens in a fraction of the time.
      */
     public static void preload() {
-        try (Context warm = Context.newBuilder("js").engine(ENGINE).allowHostAccess(HostAccess.NONE)
-                .allowIO(IOAccess.NONE).build()) {
+        try (Context warm = sandbox().build()) {
             warm.eval("js", "JSON.stringify(JSON.parse('[{\"a\":[1]}]').map(e => `${e.a.length}`))");
         } catch (RuntimeException e) {
             LOG.debug("Preloading the JavaScript engine failed; the script loads without it", e);
         }
     }
 
-    /** True when GraalJS compiles scripts to machine code (a JVMCI compiler is there), false when it interprets. */
-    public static boolean compiles() {
-        return !"Interpreted".equals(ENGINE.getImplementationName());
-    }
-
     static {
-        if (compiles()) {
-            LOG.info("GraalJS {} on {}: scripts are compiled by the Graal JIT", ENGINE.getVersion(),
-                    ENGINE.getImplementationName());
+        // the Truffle runtime is "Interpreted" unless a JVMCI compiler is there to compile scripts to machine code
+        String runtime = ENGINE.getImplementationName();
+        if (!"Interpreted".equals(runtime)) {
+            LOG.info("GraalJS {} on {}: scripts are compiled by the Graal JIT", ENGINE.getVersion(), runtime);
         } else {
             LOG.info("GraalJS {}: scripts are interpreted (on Java 21+, java @target/graal.args compiles them)",
                     ENGINE.getVersion());

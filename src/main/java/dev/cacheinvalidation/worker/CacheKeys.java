@@ -43,39 +43,48 @@ public record CacheKeys(String table, List<String> keys, Long sourceTsMs) {
         }
         String table = "?";
         Long sourceTsMs = null;
-        Record after = Record.ABSENT;
-        Record before = Record.ABSENT;
+        Side after = Side.ABSENT;
+        Side before = Side.ABSENT;
         while (parser.nextToken() == JsonToken.FIELD_NAME) {
             String name = parser.currentName();
             JsonToken value = parser.nextToken();
             switch (name) {
-                case "after" -> after = record(parser, value);
-                case "before" -> before = record(parser, value);
+                case "after" -> after = side(parser, value);
+                case "before" -> before = side(parser, value);
                 case "table" -> table = value == JsonToken.VALUE_STRING ? parser.getText() : table;
                 case "source" -> sourceTsMs = timestamp(parser, value);
                 default -> parser.skipChildren();
             }
         }
-        Record chosen = after != Record.ABSENT ? after : before;
-        if (chosen == Record.NOT_AN_OBJECT) {
+        Side chosen = after != Side.ABSENT ? after : before;
+        if (chosen == Side.NOT_AN_OBJECT) {
             throw new IllegalArgumentException("event after/before is not an object");
         }
         return new CacheKeys(table, chosen.keys == null ? List.of() : chosen.keys, sourceTsMs);
     }
 
-    /** after or before: absent when null, otherwise its _cache_keys (null when it has none). */
-    private record Record(List<String> keys) {
-        static final Record ABSENT = new Record(null);
-        static final Record NOT_AN_OBJECT = new Record(null);
+    /**
+     * What after or before held: {@link #ABSENT} (missing or null), {@link #NOT_AN_OBJECT}, or an object and its
+     * _cache_keys (null when it has none). The two markers are told apart by identity.
+     */
+    private static final class Side {
+        static final Side ABSENT = new Side(null);
+        static final Side NOT_AN_OBJECT = new Side(null);
+
+        final List<String> keys;
+
+        Side(List<String> keys) {
+            this.keys = keys;
+        }
     }
 
-    private static Record record(JsonParser parser, JsonToken value) throws IOException {
+    private static Side side(JsonParser parser, JsonToken value) throws IOException {
         if (value == JsonToken.VALUE_NULL) {
-            return Record.ABSENT;
+            return Side.ABSENT;
         }
         if (value != JsonToken.START_OBJECT) {
             parser.skipChildren();
-            return Record.NOT_AN_OBJECT;
+            return Side.NOT_AN_OBJECT;
         }
         List<String> keys = null;
         while (parser.nextToken() == JsonToken.FIELD_NAME) {
@@ -87,7 +96,7 @@ public record CacheKeys(String table, List<String> keys, Long sourceTsMs) {
                 parser.skipChildren();
             }
         }
-        return new Record(keys);
+        return new Side(keys);
     }
 
     private static List<String> keys(JsonParser parser, JsonToken token) throws IOException {
@@ -98,11 +107,19 @@ public record CacheKeys(String table, List<String> keys, Long sourceTsMs) {
         for (JsonToken key = parser.nextToken(); key != JsonToken.END_ARRAY; key = parser.nextToken()) {
             if (key != JsonToken.VALUE_STRING || parser.getTextLength() == 0) {
                 throw new IllegalArgumentException("_cache_keys holds a value that is not a non-empty string: "
-                        + (key == JsonToken.VALUE_STRING ? "\"\"" : key.isStructStart() ? key.asString() + "..." : parser.getText()));
+                        + shown(parser, key));
             }
             keys.add(parser.getText());
         }
         return keys;
+    }
+
+    /** The offending value as the message shows it: {@code ""}, {@code 2}, {@code null}, {@code {...}}. */
+    private static String shown(JsonParser parser, JsonToken token) throws IOException {
+        if (token == JsonToken.VALUE_STRING) {
+            return "\"\"";
+        }
+        return token.isStructStart() ? token.asString() + "..." : parser.getText();
     }
 
     private static Long timestamp(JsonParser parser, JsonToken value) throws IOException {
