@@ -105,9 +105,11 @@ GRAAL_ARGS=""
 if [ -f "$BUILD/graal.args" ] && [ "$(java_major "$(command -v java)")" -ge 21 ]; then
   GRAAL_ARGS="@$ROOT_DIR/$BUILD/graal.args"
 fi
+# the JVM options of every application process: the experiment's, and the Graal JIT's with BENCH_GRAAL=1
+APP_OPTS="${BENCH_APP_OPTS:-}"
 if [ "${BENCH_GRAAL:-}" = 1 ]; then
   [ -n "$GRAAL_ARGS" ] || { log "BENCH_GRAAL=1 needs Java 21 or newer and target/graal.args"; exit 1; }
-  BENCH_APP_OPTS="${BENCH_APP_OPTS:+$BENCH_APP_OPTS }$GRAAL_ARGS"
+  APP_OPTS="$APP_OPTS $GRAAL_ARGS"
 fi
 
 # ------------------------------------------------------------------ servers
@@ -134,7 +136,7 @@ fi
 bench_java() {
   java -cp "$CP" -Xmx512m -Djava.awt.headless=true -Dservers.env="${SERVERS_DIR:-}/env" -Dbench.out="$RUN_DIR" \
     -Dbench.jar="$BUILD/cache-invalidation.jar" -Dbench.appDir="$BUILD/app" -Dbench.jfr="$JFR" \
-    -Dbench.appOptions="${BENCH_APP_OPTS:-}" "$@"
+    -Dbench.appOptions="$APP_OPTS" "$@"
 }
 
 run_figure() {
@@ -171,9 +173,7 @@ done
 COMMAND="bench/run.sh $FIGURE${ARGS[*]+ ${ARGS[*]}}"
 if [ "$JFR" = true ]; then COMMAND="$COMMAND --jfr"; fi
 if [ "${BENCH_GRAAL:-}" = 1 ]; then COMMAND="BENCH_GRAAL=1 $COMMAND"; fi
-if [ -n "${BENCH_APP_OPTS:-}" ] && [ "$BENCH_APP_OPTS" != "$GRAAL_ARGS" ]; then
-  COMMAND="BENCH_APP_OPTS='${BENCH_APP_OPTS% $GRAAL_ARGS}' $COMMAND"
-fi
+if [ -n "${BENCH_APP_OPTS:-}" ]; then COMMAND="BENCH_APP_OPTS='$BENCH_APP_OPTS' $COMMAND"; fi
 REVISION="$(git rev-parse --short HEAD 2>/dev/null || echo '?')"
 if [ -n "$(git status --porcelain -- src/main routes application.properties pom.xml 2>/dev/null || true)" ]; then
   REVISION="$REVISION with local changes"

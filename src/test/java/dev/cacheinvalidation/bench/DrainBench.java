@@ -199,17 +199,10 @@ public final class DrainBench {
         }
     }
 
-    /** Sets the 5 keys of every event and writes the events to a fresh stream, pipelined. */
+    /** Sets the 5 keys of every event and writes the events to a fresh stream. */
     static void prepare(Jedis jedis, String stream, int events) throws Exception {
         prepareKeys(jedis, events);
-        Pipeline p = jedis.pipelined();
-        for (int i = 1; i <= events; i++) {
-            p.xadd(stream, StreamEntryID.NEW_ENTRY, Map.of("event", event(i)));
-            if (i % 2000 == 0) {
-                p.sync();
-            }
-        }
-        p.sync();
+        appendAtOnce(jedis, stream, events);
     }
 
     /** Appends the events in one MULTI/EXEC, so that a running worker finds them all at once. */
