@@ -708,9 +708,7 @@ public final class FaultInjectionHarness {
             try (Jedis jedis = servers.redis()) {
                 for (StreamGroupInfo group : jedis.xinfoGroups(stream)) {
                     if (group.getName().equals(GROUP)) {
-                        Object lag = group.getGroupInfo().get("lag");
-                        long behind = lag instanceof Long l ? l : entries;
-                        return entries - behind - group.getPending();
+                        return entries - StreamProbe.unread(jedis, stream, group) - group.getPending();
                     }
                 }
             } catch (RuntimeException e) {

@@ -32,13 +32,23 @@ public final class StreamProbe {
                 }
                 for (StreamGroupInfo info : jedis.xinfoGroups(stream)) {
                     if (info.getName().equals(group)) {
-                        Object lag = info.getGroupInfo().get("lag");
-                        return info.getPending() == 0 && lag instanceof Long l && l == 0;
+                        return info.getPending() == 0 && unread(jedis, stream, info) == 0;
                     }
                 }
                 return false;
             }
         });
+    }
+
+    /**
+     * Entries of the stream the group has not read yet: the lag Redis 7 reports, counted after the group's last
+     * delivered entry on Redis 6.2 (which has no lag).
+     */
+    public static long unread(Jedis jedis, String stream, StreamGroupInfo group) {
+        if (group.getGroupInfo().get("lag") instanceof Long lag) {
+            return lag;
+        }
+        return jedis.xrange(stream, "(" + group.getLastDeliveredId(), "+").size();
     }
 
     public String lastId() {
