@@ -13,7 +13,8 @@ public class RedisStreamConfiguration implements Cloneable {
     @Metadata(required = true, description = "The stream key")
     private String stream;
     @UriParam(defaultValue = "redis://localhost:6379", secret = true,
-              description = "Redis address: redis://[user:password@]host:port[/db], rediss:// for TLS")
+              description = "Redis address: redis://[user:password@]host:port[/db], rediss:// for TLS, seed nodes of a"
+                      + " cluster as host:port,host:port, or redis-sentinel://host:port[,host:port...][/db]#master")
     private String redisUri = "redis://localhost:6379";
     @UriParam(defaultValue = "event", description = "Field that holds the payload of each entry")
     private String field = "event";
@@ -41,6 +42,11 @@ public class RedisStreamConfiguration implements Cloneable {
     @UriParam(label = "consumer", defaultValue = "100000",
               description = "Readiness is DOWN while the group has more unread entries than this; 0 disables the check")
     private long maxLag = 100000;
+    @UriParam(label = "consumer", defaultValue = "0",
+              description = "When above 0, entries the route accepted are handed to it a second time this long after"
+                      + " (header CamelRedisStreamPass 2) and acknowledged only after that; until then they stay"
+                      + " pending, so a crash in between has them processed again. Must be below claimIdleMs")
+    private long reprocessAfterMs;
     @UriParam(label = "consumer", defaultValue = "5000", description = "How often stream length, lag and pending are sampled")
     private long statsIntervalMs = 5000;
     @UriParam(defaultValue = "100", description = "First pause after a Redis error; doubled up to retryMaxMs")
@@ -158,6 +164,14 @@ public class RedisStreamConfiguration implements Cloneable {
 
     public void setMaxLag(long maxLag) {
         this.maxLag = maxLag;
+    }
+
+    public long getReprocessAfterMs() {
+        return reprocessAfterMs;
+    }
+
+    public void setReprocessAfterMs(long reprocessAfterMs) {
+        this.reprocessAfterMs = reprocessAfterMs;
     }
 
     public long getStatsIntervalMs() {
