@@ -15,6 +15,7 @@ import dev.cacheinvalidation.config.RedisAddress;
 import org.apache.commons.pool2.impl.GenericObjectPoolConfig;
 import redis.clients.jedis.AbstractPipeline;
 import redis.clients.jedis.AbstractTransaction;
+import redis.clients.jedis.CommandArguments;
 import redis.clients.jedis.Connection;
 import redis.clients.jedis.ConnectionPool;
 import redis.clients.jedis.DefaultJedisClientConfig;
@@ -23,6 +24,8 @@ import redis.clients.jedis.Jedis;
 import redis.clients.jedis.JedisCluster;
 import redis.clients.jedis.JedisPooled;
 import redis.clients.jedis.JedisSentineled;
+import redis.clients.jedis.Pipeline;
+import redis.clients.jedis.Protocol;
 import redis.clients.jedis.Response;
 import redis.clients.jedis.Transaction;
 import redis.clients.jedis.UnifiedJedis;
@@ -31,6 +34,9 @@ import redis.clients.jedis.exceptions.JedisDataException;
 import redis.clients.jedis.params.ScanParams;
 import redis.clients.jedis.resps.ScanResult;
 import redis.clients.jedis.providers.ClusterConnectionProvider;
+import redis.clients.jedis.providers.ConnectionProvider;
+import redis.clients.jedis.providers.PooledConnectionProvider;
+import redis.clients.jedis.providers.SentineledConnectionProvider;
 import redis.clients.jedis.util.JedisClusterCRC16;
 
 /**
@@ -49,12 +55,15 @@ public final class RedisConnection implements AutoCloseable {
     public enum Topology { STANDALONE, CLUSTER, SENTINEL }
 
     private static final int CLUSTER_MAX_ATTEMPTS = 5;
+    static final long WAIT_TIMEOUT_MS = 1000;
 
     private final RedisAddress address;
     private final String clientName;
     private final int socketTimeoutMs;
     private final int maxConnections;
+    private int replicasToWaitFor;
     private UnifiedJedis jedis;
+    private ConnectionProvider provider;
     private ClusterConnectionProvider cluster;
     private Topology topology;
     private boolean closed;
@@ -72,6 +81,16 @@ public final class RedisConnection implements AutoCloseable {
      */
     public static RedisConnection open(RedisAddress address, String clientName, int socketTimeoutMs, int maxConnections) {
         return new RedisConnection(address, clientName, socketTimeoutMs, maxConnections);
+    }
+
+    /**
+     * Makes every write of {@link #transaction} and {@link #unlink} wait (WAIT, on the connection that wrote, up to
+     * {@value #WAIT_TIMEOUT_MS} ms) until that many replicas have it, so that a failover to one of them does not
+     * lose what was acknowledged. A replica that does not answer in time only delays the write.
+     */
+    public RedisConnection waitForReplicas(int replicas) {
+        this.replicasToWaitFor = Math.max(0, replicas);
+        return this;
     }
 
     /** The client for commands on one key (or keys of one slot). */
@@ -104,8 +123,11 @@ public final class RedisConnection implements AutoCloseable {
         if (address.isSentinel()) {
             DefaultJedisClientConfig sentinelConfig = DefaultJedisClientConfig.builder().connectionTimeoutMillis(2000)
                     .socketTimeoutMillis(2000).clientName(clientName).build();
-            jedis = new JedisSentineled(address.sentinelMaster(), address.clientConfig(socketTimeoutMs, clientName), pool,
-                    new LinkedHashSet<>(address.nodes()), sentinelConfig);
+            SentineledConnectionProvider sentineled = new SentineledConnectionProvider(address.sentinelMaster(),
+                    address.clientConfig(socketTimeoutMs, clientName), pool, new LinkedHashSet<>(address.nodes()),
+                    sentinelConfig);
+            provider = sentineled;
+            jedis = new JedisSentineled(sentineled);
             topology = Topology.SENTINEL;
             return;
         }
@@ -116,11 +138,15 @@ public final class RedisConnection implements AutoCloseable {
             }
             cluster = new ClusterConnectionProvider(new LinkedHashSet<>(address.nodes()),
                     address.clientConfig(socketTimeoutMs, clientName), pool);
+            provider = cluster;
             jedis = new JedisCluster(cluster, CLUSTER_MAX_ATTEMPTS, Duration.ofMillis((long) socketTimeoutMs * CLUSTER_MAX_ATTEMPTS));
             topology = Topology.CLUSTER;
             return;
         }
-        jedis = new JedisPooled(pool, address.hostAndPort(), address.clientConfig(socketTimeoutMs, clientName));
+        PooledConnectionProvider pooled = new PooledConnectionProvider(address.hostAndPort(),
+                address.clientConfig(socketTimeoutMs, clientName), pool);
+        provider = pooled;
+        jedis = new JedisPooled(pooled);
         topology = Topology.STANDALONE;
     }
 
@@ -156,12 +182,14 @@ public final class RedisConnection implements AutoCloseable {
      * on a cluster (see {@link #sameNode}). Close it when done.
      */
     public AbstractTransaction multi(String key) {
-        UnifiedJedis client = commands();
-        if (topology != Topology.CLUSTER) {
-            return client.multi();
-        }
-        Connection connection = cluster.getConnectionFromSlot(JedisClusterCRC16.getSlot(key));
-        return new Transaction(connection, true, true);
+        return new Transaction(connectionFor(key), true, true);
+    }
+
+    /** A connection of the pool of the node (the master) that serves the key. */
+    private Connection connectionFor(String key) {
+        commands();
+        return topology == Topology.CLUSTER ? cluster.getConnectionFromSlot(JedisClusterCRC16.getSlot(key))
+                : provider.getConnection();
     }
 
     /**
@@ -170,9 +198,15 @@ public final class RedisConnection implements AutoCloseable {
      */
     public List<Object> transaction(String key, Consumer<AbstractTransaction> commands) {
         for (int attempt = 1; ; attempt++) {
-            try (AbstractTransaction tx = multi(key)) {
+            Connection connection = connectionFor(key);
+            try (AbstractTransaction tx = new Transaction(connection, true, true)) {
                 commands.accept(tx);
-                return tx.exec();
+                List<Object> replies = tx.exec();
+                if (replicasToWaitFor > 0) {
+                    connection.executeCommand(new CommandArguments(Protocol.Command.WAIT).add(replicasToWaitFor)
+                            .add(WAIT_TIMEOUT_MS));
+                }
+                return replies;
             } catch (JedisDataException e) {
                 if (topology != Topology.CLUSTER || !isRedirect(e) || attempt >= CLUSTER_MAX_ATTEMPTS) {
                     throw e;
@@ -214,7 +248,15 @@ public final class RedisConnection implements AutoCloseable {
         }
         UnifiedJedis client = commands();
         if (topology != Topology.CLUSTER) {
-            return client.unlink(keys.toArray(String[]::new));
+            if (replicasToWaitFor == 0) {
+                return client.unlink(keys.toArray(String[]::new));
+            }
+            try (Pipeline pipeline = new Pipeline(provider.getConnection(), true)) {
+                Response<Long> deleted = pipeline.unlink(keys.toArray(String[]::new));
+                pipeline.waitReplicas(replicasToWaitFor, WAIT_TIMEOUT_MS);
+                pipeline.sync();
+                return deleted.get();
+            }
         }
         Map<Integer, List<String>> bySlot = new LinkedHashMap<>();
         for (String key : keys) {
@@ -222,8 +264,16 @@ public final class RedisConnection implements AutoCloseable {
         }
         Map<List<String>, Response<Long>> replies = new LinkedHashMap<>();
         try (AbstractPipeline pipeline = client.pipelined()) {
-            for (List<String> slotKeys : bySlot.values()) {
-                replies.put(slotKeys, pipeline.unlink(slotKeys.toArray(String[]::new)));
+            Map<HostAndPort, String> sampleKeyPerMaster = new LinkedHashMap<>();
+            for (Map.Entry<Integer, List<String>> group : bySlot.entrySet()) {
+                replies.put(group.getValue(), pipeline.unlink(group.getValue().toArray(String[]::new)));
+                sampleKeyPerMaster.putIfAbsent(cluster.getNode(group.getKey()), group.getValue().get(0));
+            }
+            if (replicasToWaitFor > 0) {
+                // on the connection of each master that deleted, after its deletes
+                for (String sampleKey : sampleKeyPerMaster.values()) {
+                    pipeline.waitReplicas(sampleKey, replicasToWaitFor, WAIT_TIMEOUT_MS);
+                }
             }
             pipeline.sync();
         } catch (JedisConnectionException e) {

@@ -21,6 +21,10 @@ public class RedisStreamConfiguration implements Cloneable {
     @UriParam(label = "producer", defaultValue = "0",
               description = "Approximate upper bound of the stream length (XADD MAXLEN ~); 0 keeps every entry")
     private long maxLen;
+    @UriParam(defaultValue = "0",
+              description = "Appends (and dead letters) wait until this many replicas have them (WAIT, up to 1 s), so"
+                      + " that a failover does not lose an acknowledged entry; 0 does not wait")
+    private int waitReplicas;
     @UriParam(label = "consumer", defaultValue = "cache-workers", description = "Consumer group")
     private String group = "cache-workers";
     @UriParam(label = "consumer", description = "Consumer name in the group; default worker-<pid>, with -<n> per extra thread")
@@ -92,6 +96,14 @@ public class RedisStreamConfiguration implements Cloneable {
 
     public void setMaxLen(long maxLen) {
         this.maxLen = maxLen;
+    }
+
+    public int getWaitReplicas() {
+        return waitReplicas;
+    }
+
+    public void setWaitReplicas(int waitReplicas) {
+        this.waitReplicas = waitReplicas;
     }
 
     public String getGroup() {

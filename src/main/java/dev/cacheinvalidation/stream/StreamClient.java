@@ -30,7 +30,12 @@ public class StreamClient implements AutoCloseable {
     private final RedisConnection redis;
 
     public StreamClient(RedisAddress address, int socketTimeoutMs, String clientName, int maxConnections) {
-        this.redis = RedisConnection.open(address, clientName, socketTimeoutMs, maxConnections);
+        this(RedisConnection.open(address, clientName, socketTimeoutMs, maxConnections));
+    }
+
+    /** Over this connection, which the client closes when it is closed. */
+    public StreamClient(RedisConnection redis) {
+        this.redis = redis;
     }
 
     private UnifiedJedis jedis() {

@@ -41,6 +41,7 @@ public class Invalidator extends ServiceSupport implements Processor, CamelConte
     private String cacheUri = "redis://localhost:6379";
     private String field = "event";
     private int scanCount = 1000;
+    private int waitReplicas;
     private RedisConnection cache;
     private Counter keysDeleted;
     private Counter keysDeletedAgain;
@@ -67,7 +68,8 @@ public class Invalidator extends ServiceSupport implements Processor, CamelConte
         endToEnd = Timer.builder("cache_invalidation_end_to_end")
                 .description("From the change in the binlog (server time, whole seconds) to the deletion of its keys")
                 .publishPercentileHistogram().register(meters);
-        cache = RedisConnection.open(RedisAddress.parse(cacheUri, "CACHE_URI"), "invalidator", 10_000, 8);
+        cache = RedisConnection.open(RedisAddress.parse(cacheUri, "CACHE_URI"), "invalidator", 10_000, 8)
+                .waitForReplicas(waitReplicas);
     }
 
     @Override
@@ -128,6 +130,15 @@ public class Invalidator extends ServiceSupport implements Processor, CamelConte
     /** The Redis whose keys are deleted ({@code cache.uri}). */
     public void setCacheUri(String cacheUri) {
         this.cacheUri = cacheUri;
+    }
+
+    public int getWaitReplicas() {
+        return waitReplicas;
+    }
+
+    /** Deletes wait until this many replicas have them (see {@link RedisConnection#waitForReplicas}). */
+    public void setWaitReplicas(int waitReplicas) {
+        this.waitReplicas = waitReplicas;
     }
 
     public String getField() {
