@@ -108,6 +108,31 @@ class RedisClusterIT {
         }
     }
 
+    @Test
+    void theDelayedSecondDeleteReachesTheCluster() throws Exception {
+        List<String> keys = UserInserts.keysOf(42);
+        String stream = "cluster-redelete-it:invalidations";
+        Map<String, String> props = RunningApp.defaults(servers, "cluster-redelete-it", dataDir.resolve("redelete"));
+        props.put("cache.uri", cluster.uri());
+        props.put("stream.key", stream);
+        props.put("worker.redeleteAfterMs", "1500");
+        try (RunningApp worker = RunningApp.start(RunningApp.WORKER, props); JedisCluster cache = cluster.client();
+                var jedis = servers.redis()) {
+            setAll(cache, keys);
+            jedis.xadd(stream, redis.clients.jedis.StreamEntryID.NEW_ENTRY, Map.of("event",
+                    "{\"op\":\"c\",\"table\":\"app.users\",\"before\":null,\"after\":{\"id\":42,\"_cache_keys\":"
+                            + new com.fasterxml.jackson.databind.ObjectMapper().writeValueAsString(keys) + "},\"tags\":[]}"));
+            Awaitility.await("first delete").atMost(Duration.ofSeconds(20)).until(() -> countExisting(cache, keys) == 0);
+            setAll(cache, keys);
+            Awaitility.await("second delete").atMost(Duration.ofSeconds(20)).until(() -> countExisting(cache, keys) == 0);
+            new StreamProbe(servers, stream, "cache-workers").awaitDrained(Duration.ofSeconds(10));
+        } finally {
+            try (var jedis = servers.redis()) {
+                jedis.del(stream);
+            }
+        }
+    }
+
     static void setAll(JedisCluster redis, List<String> keys) {
         for (String key : keys) {
             redis.set(key, "cached");
