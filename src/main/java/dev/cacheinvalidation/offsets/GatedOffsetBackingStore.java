@@ -5,15 +5,11 @@ import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Collection;
-import java.util.HashMap;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Future;
 
-import dev.cacheinvalidation.config.RedisAddress;
-import io.debezium.embedded.EmbeddedWorkerConfig;
-import io.debezium.storage.redis.offset.RedisOffsetBackingStore;
 import org.apache.kafka.connect.runtime.WorkerConfig;
 import org.apache.kafka.connect.storage.OffsetBackingStore;
 import org.apache.kafka.connect.util.Callback;
@@ -21,7 +17,7 @@ import org.apache.kafka.connect.util.Callback;
 /**
  * Debezium offset store that saves an offset only once the {@link OffsetGate} says every record before it is in
  * the stream. The actual saving is done by a delegate, named by {@value #DELEGATE}: {@code file} (default),
- * {@code redis} (Debezium's Redis offset store at the address of {@value #REDIS_URI}, so a pod needs no volume),
+ * {@code redis} ({@link RedisOffsetStore} at the address of {@value #REDIS_URI}, so a pod needs no volume),
  * or the class name of another offset store.
  */
 public class GatedOffsetBackingStore implements OffsetBackingStore {
@@ -42,11 +38,7 @@ public class GatedOffsetBackingStore implements OffsetBackingStore {
             createParentDirectory(settings.get("offset.storage.file.filename"));
             delegate = new AtomicFileOffsetBackingStore();
         } else if ("redis".equals(delegateClass)) {
-            Map<String, String> withRedis = new HashMap<>(settings);
-            withRedis.putAll(RedisAddress.parse(settings.get(REDIS_URI)).debeziumSettings("offset.storage."));
-            delegate = new RedisOffsetBackingStore();
-            delegate.configure(new EmbeddedWorkerConfig(withRedis));
-            return;
+            delegate = new RedisOffsetStore();
         } else {
             try {
                 delegate = (OffsetBackingStore) Class.forName(delegateClass).getDeclaredConstructor().newInstance();

@@ -13,13 +13,18 @@ public class RedisStreamConfiguration implements Cloneable {
     @Metadata(required = true, description = "The stream key")
     private String stream;
     @UriParam(defaultValue = "redis://localhost:6379", secret = true,
-              description = "Redis address: redis://[user:password@]host:port[/db], rediss:// for TLS")
+              description = "Redis address: redis://[user:password@]host:port[/db], rediss:// for TLS, seed nodes of a"
+                      + " cluster as host:port,host:port, or redis-sentinel://host:port[,host:port...][/db]#master")
     private String redisUri = "redis://localhost:6379";
     @UriParam(defaultValue = "event", description = "Field that holds the payload of each entry")
     private String field = "event";
     @UriParam(label = "producer", defaultValue = "0",
               description = "Approximate upper bound of the stream length (XADD MAXLEN ~); 0 keeps every entry")
     private long maxLen;
+    @UriParam(defaultValue = "0",
+              description = "Appends (and dead letters) wait until this many replicas have them (WAIT, up to 1 s), so"
+                      + " that a failover does not lose an acknowledged entry; 0 does not wait")
+    private int waitReplicas;
     @UriParam(label = "consumer", defaultValue = "cache-workers", description = "Consumer group")
     private String group = "cache-workers";
     @UriParam(label = "consumer", description = "Consumer name in the group; default worker-<pid>, with -<n> per extra thread")
@@ -41,6 +46,11 @@ public class RedisStreamConfiguration implements Cloneable {
     @UriParam(label = "consumer", defaultValue = "100000",
               description = "Readiness is DOWN while the group has more unread entries than this; 0 disables the check")
     private long maxLag = 100000;
+    @UriParam(label = "consumer", defaultValue = "0",
+              description = "When above 0, entries the route accepted are handed to it a second time this long after"
+                      + " (header CamelRedisStreamPass 2) and acknowledged only after that; until then they stay"
+                      + " pending, so a crash in between has them processed again. Must be below claimIdleMs")
+    private long reprocessAfterMs;
     @UriParam(label = "consumer", defaultValue = "5000", description = "How often stream length, lag and pending are sampled")
     private long statsIntervalMs = 5000;
     @UriParam(defaultValue = "100", description = "First pause after a Redis error; doubled up to retryMaxMs")
@@ -86,6 +96,14 @@ public class RedisStreamConfiguration implements Cloneable {
 
     public void setMaxLen(long maxLen) {
         this.maxLen = maxLen;
+    }
+
+    public int getWaitReplicas() {
+        return waitReplicas;
+    }
+
+    public void setWaitReplicas(int waitReplicas) {
+        this.waitReplicas = waitReplicas;
     }
 
     public String getGroup() {
@@ -158,6 +176,14 @@ public class RedisStreamConfiguration implements Cloneable {
 
     public void setMaxLag(long maxLag) {
         this.maxLag = maxLag;
+    }
+
+    public long getReprocessAfterMs() {
+        return reprocessAfterMs;
+    }
+
+    public void setReprocessAfterMs(long reprocessAfterMs) {
+        this.reprocessAfterMs = reprocessAfterMs;
     }
 
     public long getStatsIntervalMs() {

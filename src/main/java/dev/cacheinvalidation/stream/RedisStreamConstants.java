@@ -15,6 +15,11 @@ public final class RedisStreamConstants {
      * {@code maxDeliveries} attempts.
      */
     public static final String REJECTED = "CamelRedisStreamRejected";
+    /**
+     * Consumer: which time the route sees these entries, {@code 1}, or {@code 2} for the second pass that
+     * {@code reprocessAfterMs} asks for.
+     */
+    public static final String PASS = "CamelRedisStreamPass";
     /** Producer: a {@code Map<String, String>} of fields added to every entry after the payload field. */
     public static final String EXTRA_FIELDS = "CamelRedisStreamExtraFields";
     /** Producer: ids of the entries written, in order. */

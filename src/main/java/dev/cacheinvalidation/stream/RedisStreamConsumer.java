@@ -1,12 +1,16 @@
 package dev.cacheinvalidation.stream;
 
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
@@ -30,6 +34,8 @@ import org.slf4j.LoggerFactory;
  * <li>On start a consumer first finishes its own pending entries; now and then it takes over entries that other
  * consumers left pending longer than {@code claimIdleMs} (XAUTOCLAIM), dead-lettering those already delivered
  * {@code maxDeliveries} times.</li>
+ * <li>With {@code reprocessAfterMs} above 0, accepted entries are handed to the route a second time that long after
+ * (header {@link RedisStreamConstants#PASS} 2), and acknowledged only after that pass succeeds.</li>
  * </ul>
  */
 public class RedisStreamConsumer extends DefaultConsumer {
@@ -45,6 +51,7 @@ public class RedisStreamConsumer extends DefaultConsumer {
     private volatile String failure;
     private Counter acked;
     private Counter deadLettered;
+    private final AtomicLong awaitingSecondPass = new AtomicLong();
 
     public RedisStreamConsumer(RedisStreamEndpoint endpoint, Processor processor) {
         super(endpoint, processor);
@@ -59,6 +66,11 @@ public class RedisStreamConsumer extends DefaultConsumer {
     @Override
     protected void doStart() throws Exception {
         super.doStart();
+        if (config.getReprocessAfterMs() > 0 && config.getReprocessAfterMs() >= config.getClaimIdleMs()) {
+            // others would take over entries that wait for their second pass, and count them as failed deliveries
+            throw new IllegalArgumentException("reprocessAfterMs (" + config.getReprocessAfterMs()
+                    + ") must be below claimIdleMs (" + config.getClaimIdleMs() + ")");
+        }
         int threads = Math.max(1, config.getConcurrentConsumers());
         String baseName = config.getConsumerName() != null && !config.getConsumerName().isBlank()
                 ? config.getConsumerName() : "worker-" + ProcessHandle.current().pid();
@@ -80,6 +92,9 @@ public class RedisStreamConsumer extends DefaultConsumer {
         Gauge.builder("redis_stream_length", () -> stats.length()).tags(tags).register(meters);
         Gauge.builder("redis_stream_group_lag", () -> stats.lag()).tags(tags).register(meters);
         Gauge.builder("redis_stream_group_pending", () -> stats.pending()).tags(tags).register(meters);
+        Gauge.builder("redis_stream_entries_awaiting_second_pass", awaitingSecondPass::get)
+                .description("Entries processed once and held, unacknowledged, for their second pass").tags(tags)
+                .register(meters);
         statsSampler = getEndpoint().getCamelContext().getExecutorServiceManager()
                 .newSingleThreadScheduledExecutor(this, "redis-stream-stats");
         statsSampler.scheduleWithFixedDelay(() -> {
@@ -128,8 +143,12 @@ public class RedisStreamConsumer extends DefaultConsumer {
         private long failingSince;
         private boolean groupReady;
         private boolean ownPendingDone;
+        private String ownPendingCursor = "0-0";
         private String claimCursor = "0-0";
         private long nextClaim;
+        /** Batches processed once, oldest first, held unacknowledged for their second pass. */
+        private final ArrayDeque<Deferred> deferred = new ArrayDeque<>();
+        private final Set<String> deferredIds = new HashSet<>();
 
         ReadLoop(String consumerName) {
             this.consumerName = consumerName;
@@ -148,6 +167,7 @@ public class RedisStreamConsumer extends DefaultConsumer {
                     }
                     failed("reading stream " + config.getStream(), e);
                     ownPendingDone = false;
+                    ownPendingCursor = "0-0";
                     groupReady = false;
                     if (!backoff.pause()) {
                         break;
@@ -161,13 +181,23 @@ public class RedisStreamConsumer extends DefaultConsumer {
                 client.ensureGroup(config.getStream(), config.getGroup());
                 groupReady = true;
             }
+            if (!deferred.isEmpty() && deferred.peek().dueAt() <= System.currentTimeMillis()) {
+                secondPass(deferred.peek().messages());
+                Deferred done = deferred.poll();
+                awaitingSecondPass.addAndGet(-done.messages().size());
+                done.messages().forEach(message -> deferredIds.remove(message.id()));
+                return;
+            }
             if (!ownPendingDone) {
-                List<StreamMessage> own = client.readGroup(config.getStream(), config.getGroup(), consumerName,
-                        config.getBatchSize(), 0, true);
+                List<StreamMessage> own = client.readOwnPending(config.getStream(), config.getGroup(), consumerName,
+                        config.getBatchSize(), ownPendingCursor);
                 if (own.isEmpty()) {
                     ownPendingDone = true;
+                    ownPendingCursor = "0-0";
                 } else {
-                    handle(own, Map.of());
+                    ownPendingCursor = own.get(own.size() - 1).id();
+                    // entries already waiting here for their second pass are not processed anew
+                    handle(own.stream().filter(message -> !deferredIds.contains(message.id())).toList(), Map.of());
                 }
                 return;
             }
@@ -185,8 +215,12 @@ public class RedisStreamConsumer extends DefaultConsumer {
                 }
                 return;
             }
+            long block = config.getBlockMs();
+            if (!deferred.isEmpty()) {
+                block = Math.max(1, Math.min(block, deferred.peek().dueAt() - System.currentTimeMillis()));
+            }
             List<StreamMessage> read = client.readGroup(config.getStream(), config.getGroup(), consumerName,
-                    config.getBatchSize(), config.getBlockMs(), false);
+                    config.getBatchSize(), block, false);
             if (!read.isEmpty()) {
                 handle(read, Map.of());
             }
@@ -212,14 +246,18 @@ public class RedisStreamConsumer extends DefaultConsumer {
             client.ack(config.getStream(), config.getGroup(), gone.stream().map(StreamMessage::id).toList());
             deadLetter(poison, reasons);
             for (int attempt = 1; !todo.isEmpty(); attempt++) {
-                Map<String, String> rejected = process(todo);
+                Map<String, String> rejected = process(todo, 1);
                 List<StreamMessage> accepted = new ArrayList<>(todo.size());
                 List<StreamMessage> again = new ArrayList<>();
                 for (StreamMessage message : todo) {
                     (rejected.containsKey(message.id()) ? again : accepted).add(message);
                 }
-                client.ack(config.getStream(), config.getGroup(), accepted.stream().map(StreamMessage::id).toList());
-                acked.increment(accepted.size());
+                if (config.getReprocessAfterMs() > 0) {
+                    holdForSecondPass(accepted);
+                } else {
+                    client.ack(config.getStream(), config.getGroup(), accepted.stream().map(StreamMessage::id).toList());
+                    acked.increment(accepted.size());
+                }
                 if (!again.isEmpty() && attempt >= config.getMaxDeliveries()) {
                     deadLetter(again, rejected);
                     break;
@@ -228,8 +266,24 @@ public class RedisStreamConsumer extends DefaultConsumer {
             }
         }
 
+        private void holdForSecondPass(List<StreamMessage> accepted) {
+            if (accepted.isEmpty()) {
+                return;
+            }
+            deferred.add(new Deferred(System.currentTimeMillis() + config.getReprocessAfterMs(), accepted));
+            accepted.forEach(message -> deferredIds.add(message.id()));
+            awaitingSecondPass.addAndGet(accepted.size());
+        }
+
+        /** The route sees the entries again; they were accepted the first time, so now they are acknowledged. */
+        private void secondPass(List<StreamMessage> messages) {
+            process(messages, 2);
+            client.ack(config.getStream(), config.getGroup(), messages.stream().map(StreamMessage::id).toList());
+            acked.increment(messages.size());
+        }
+
         /** Runs the route until it completes; returns the entries it rejected, with reasons. */
-        private Map<String, String> process(List<StreamMessage> messages) {
+        private Map<String, String> process(List<StreamMessage> messages, int pass) {
             while (true) {
                 Exchange exchange = createExchange(false);
                 try {
@@ -237,6 +291,7 @@ public class RedisStreamConsumer extends DefaultConsumer {
                     exchange.getMessage().setHeader(RedisStreamConstants.STREAM, config.getStream());
                     exchange.getMessage().setHeader(RedisStreamConstants.GROUP, config.getGroup());
                     exchange.getMessage().setHeader(RedisStreamConstants.CONSUMER, consumerName);
+                    exchange.getMessage().setHeader(RedisStreamConstants.PASS, pass);
                     getProcessor().process(exchange);
                 } catch (Exception e) {
                     exchange.setException(e);
@@ -267,6 +322,9 @@ public class RedisStreamConsumer extends DefaultConsumer {
                 LOG.error("Dead-lettered entry {} of {} to {}: {}", message.id(), config.getStream(),
                         config.getDeadLetterStream(), reasons.get(message.id()));
             }
+        }
+
+        private record Deferred(long dueAt, List<StreamMessage> messages) {
         }
 
         private void failed(String what, Exception e) {

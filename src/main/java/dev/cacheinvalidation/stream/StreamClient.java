@@ -8,12 +8,10 @@ import java.util.List;
 import java.util.Map;
 
 import dev.cacheinvalidation.config.RedisAddress;
-import org.apache.commons.pool2.impl.GenericObjectPoolConfig;
-import redis.clients.jedis.Jedis;
-import redis.clients.jedis.JedisPool;
+import dev.cacheinvalidation.redis.RedisConnection;
 import redis.clients.jedis.Response;
 import redis.clients.jedis.StreamEntryID;
-import redis.clients.jedis.Transaction;
+import redis.clients.jedis.UnifiedJedis;
 import redis.clients.jedis.exceptions.JedisDataException;
 import redis.clients.jedis.params.XAddParams;
 import redis.clients.jedis.params.XAutoClaimParams;
@@ -23,18 +21,25 @@ import redis.clients.jedis.resps.StreamEntry;
 import redis.clients.jedis.resps.StreamGroupInfo;
 import redis.clients.jedis.resps.StreamPendingEntry;
 
-/** The few stream commands the component needs, over a small pool of Jedis connections. */
+/**
+ * The few stream commands the component needs, over a small pool of connections to a single Redis, a Redis Cluster
+ * or a Sentinel-watched master (see {@link RedisConnection}).
+ */
 public class StreamClient implements AutoCloseable {
 
-    private final JedisPool pool;
+    private final RedisConnection redis;
 
     public StreamClient(RedisAddress address, int socketTimeoutMs, String clientName, int maxConnections) {
-        GenericObjectPoolConfig<Jedis> poolConfig = new GenericObjectPoolConfig<>();
-        poolConfig.setMaxTotal(maxConnections);
-        poolConfig.setMaxIdle(maxConnections);
-        poolConfig.setJmxEnabled(false);
-        poolConfig.setTestOnBorrow(false);
-        this.pool = new JedisPool(poolConfig, address.hostAndPort(), address.clientConfig(socketTimeoutMs, clientName));
+        this(RedisConnection.open(address, clientName, socketTimeoutMs, maxConnections));
+    }
+
+    /** Over this connection, which the client closes when it is closed. */
+    public StreamClient(RedisConnection redis) {
+        this.redis = redis;
+    }
+
+    private UnifiedJedis jedis() {
+        return redis.commands();
     }
 
     /**
@@ -50,9 +55,9 @@ public class StreamClient implements AutoCloseable {
         if (maxLen > 0) {
             params.maxLen(maxLen).approximateTrimming();
         }
-        try (Jedis jedis = pool.getResource()) {
-            Transaction tx = jedis.multi();
-            List<Response<StreamEntryID>> ids = new ArrayList<>(values.size());
+        List<Response<StreamEntryID>> ids = new ArrayList<>(values.size());
+        List<Object> results = redis.transaction(stream, tx -> {
+            ids.clear();
             for (String value : values) {
                 Map<String, String> fields;
                 if (extraFields.isEmpty()) {
@@ -64,27 +69,36 @@ public class StreamClient implements AutoCloseable {
                 }
                 ids.add(tx.xadd(stream, params, fields));
             }
-            List<Object> results = tx.exec();
-            if (results == null) {
-                throw new IllegalStateException("Redis discarded the transaction writing to " + stream);
-            }
-            List<String> written = new ArrayList<>(ids.size());
-            for (Response<StreamEntryID> id : ids) {
-                written.add(id.get().toString());
-            }
-            return written;
+        });
+        if (results == null) {
+            throw new IllegalStateException("Redis discarded the transaction writing to " + stream);
         }
+        List<String> written = new ArrayList<>(ids.size());
+        for (Response<StreamEntryID> id : ids) {
+            written.add(id.get().toString());
+        }
+        return written;
     }
 
     /** Creates the group at the start of the stream (and the stream) unless it exists. */
     public void ensureGroup(String stream, String group) {
-        try (Jedis jedis = pool.getResource()) {
-            jedis.xgroupCreate(stream, group, new StreamEntryID(0, 0), true);
+        try {
+            jedis().xgroupCreate(stream, group, new StreamEntryID(0, 0), true);
         } catch (JedisDataException e) {
             if (e.getMessage() == null || !e.getMessage().startsWith("BUSYGROUP")) {
                 throw e;
             }
         }
+    }
+
+    /** XREADGROUP of this consumer's own unacknowledged entries with ids above {@code afterId}. */
+    public List<StreamMessage> readOwnPending(String stream, String group, String consumer, int count, String afterId) {
+        List<Map.Entry<String, List<StreamEntry>>> read = jedis().xreadGroup(group, consumer,
+                XReadGroupParams.xReadGroupParams().count(count), Map.of(stream, new StreamEntryID(afterId)));
+        if (read == null || read.isEmpty()) {
+            return List.of();
+        }
+        return toMessages(read.get(0).getValue());
     }
 
     /** XREADGROUP: new entries ({@code ownPending} false) or this consumer's own unacknowledged ones. */
@@ -95,86 +109,91 @@ public class StreamClient implements AutoCloseable {
             params.block((int) blockMs);
         }
         StreamEntryID from = ownPending ? new StreamEntryID(0, 0) : StreamEntryID.XREADGROUP_UNDELIVERED_ENTRY;
-        try (Jedis jedis = pool.getResource()) {
-            List<Map.Entry<String, List<StreamEntry>>> read = jedis.xreadGroup(group, consumer, params, Map.of(stream, from));
-            if (read == null || read.isEmpty()) {
-                return List.of();
-            }
-            return toMessages(read.get(0).getValue());
+        List<Map.Entry<String, List<StreamEntry>>> read = jedis().xreadGroup(group, consumer, params, Map.of(stream, from));
+        if (read == null || read.isEmpty()) {
+            return List.of();
         }
+        return toMessages(read.get(0).getValue());
     }
 
     /** XAUTOCLAIM: takes over entries idle longer than minIdleMs, with how often each was delivered. */
     public Claimed claim(String stream, String group, String consumer, long minIdleMs, String start, int count) {
-        try (Jedis jedis = pool.getResource()) {
-            Map.Entry<StreamEntryID, List<StreamEntry>> result = jedis.xautoclaim(stream, group, consumer, minIdleMs,
-                    new StreamEntryID(start), XAutoClaimParams.xAutoClaimParams().count(count));
-            List<StreamMessage> messages = toMessages(result.getValue());
-            Map<String, Long> deliveries = new HashMap<>();
-            if (!messages.isEmpty()) {
-                List<StreamPendingEntry> pending = jedis.xpending(stream, group,
-                        XPendingParams.xPendingParams(new StreamEntryID(messages.get(0).id()),
-                                new StreamEntryID(messages.get(messages.size() - 1).id()), messages.size()).consumer(consumer));
-                for (StreamPendingEntry entry : pending) {
-                    deliveries.put(entry.getID().toString(), entry.getDeliveredTimes());
-                }
+        UnifiedJedis jedis = jedis();
+        Map.Entry<StreamEntryID, List<StreamEntry>> result = jedis.xautoclaim(stream, group, consumer, minIdleMs,
+                new StreamEntryID(start), XAutoClaimParams.xAutoClaimParams().count(count));
+        List<StreamMessage> messages = toMessages(result.getValue());
+        Map<String, Long> deliveries = new HashMap<>();
+        if (!messages.isEmpty()) {
+            List<StreamPendingEntry> pending = jedis.xpending(stream, group,
+                    XPendingParams.xPendingParams(new StreamEntryID(messages.get(0).id()),
+                            new StreamEntryID(messages.get(messages.size() - 1).id()), messages.size()).consumer(consumer));
+            for (StreamPendingEntry entry : pending) {
+                deliveries.put(entry.getID().toString(), entry.getDeliveredTimes());
             }
-            return new Claimed(messages, deliveries, result.getKey().toString());
         }
+        return new Claimed(messages, deliveries, result.getKey().toString());
     }
 
     public void ack(String stream, String group, Collection<String> ids) {
         if (ids.isEmpty()) {
             return;
         }
-        try (Jedis jedis = pool.getResource()) {
-            jedis.xack(stream, group, ids.stream().map(StreamEntryID::new).toArray(StreamEntryID[]::new));
-        }
+        jedis().xack(stream, group, ids.stream().map(StreamEntryID::new).toArray(StreamEntryID[]::new));
     }
 
     /**
-     * Moves entries to the dead-letter stream and acknowledges them, atomically: each dead letter keeps the
-     * original fields and adds the reason and the original id.
+     * Moves entries to the dead-letter stream and acknowledges them: each dead letter keeps the original fields and
+     * adds the reason and the original id. Atomic when both streams live on one node (always but on a cluster,
+     * where a hash tag such as {@code {cache}:invalidations} and {@code {cache}:invalidations:dlq} puts them in one
+     * slot); otherwise the dead letters are written first and acknowledged after, so a crash in between writes a
+     * dead letter twice but never loses one.
      */
     public void deadLetter(String stream, String group, String deadLetterStream, List<StreamMessage> messages,
             Map<String, String> reasons) {
-        try (Jedis jedis = pool.getResource()) {
-            Transaction tx = jedis.multi();
-            for (StreamMessage message : messages) {
-                Map<String, String> fields = new LinkedHashMap<>(message.fields());
-                fields.put("error", reasons.getOrDefault(message.id(), "unknown"));
-                fields.put("original_id", message.id());
-                fields.put("original_stream", stream);
-                tx.xadd(deadLetterStream, StreamEntryID.NEW_ENTRY, fields);
-            }
-            tx.xack(stream, group, messages.stream().map(m -> new StreamEntryID(m.id())).toArray(StreamEntryID[]::new));
-            tx.exec();
+        List<Map<String, String>> letters = new ArrayList<>(messages.size());
+        for (StreamMessage message : messages) {
+            Map<String, String> fields = new LinkedHashMap<>(message.fields());
+            fields.put("error", reasons.getOrDefault(message.id(), "unknown"));
+            fields.put("original_id", message.id());
+            fields.put("original_stream", stream);
+            letters.add(fields);
         }
+        StreamEntryID[] ids = messages.stream().map(m -> new StreamEntryID(m.id())).toArray(StreamEntryID[]::new);
+        if (redis.sameNode(stream, deadLetterStream)) {
+            redis.transaction(stream, tx -> {
+                for (Map<String, String> fields : letters) {
+                    tx.xadd(deadLetterStream, StreamEntryID.NEW_ENTRY, fields);
+                }
+                tx.xack(stream, group, ids);
+            });
+            return;
+        }
+        for (Map<String, String> fields : letters) {
+            jedis().xadd(deadLetterStream, StreamEntryID.NEW_ENTRY, fields);
+        }
+        jedis().xack(stream, group, ids);
     }
 
     /** Length of the stream and, for the group, entries not yet read (lag) and read but not acknowledged. */
     public GroupStats stats(String stream, String group) {
-        try (Jedis jedis = pool.getResource()) {
-            long length = jedis.xlen(stream);
-            long lag = -1;
-            long pending = -1;
-            if (length > 0 || jedis.exists(stream)) {
-                for (StreamGroupInfo info : jedis.xinfoGroups(stream)) {
-                    if (info.getName().equals(group)) {
-                        pending = info.getPending();
-                        Object reported = info.getGroupInfo().get("lag");
-                        lag = reported instanceof Long l ? l : -1;
-                    }
+        UnifiedJedis jedis = jedis();
+        long length = jedis.xlen(stream);
+        long lag = -1;
+        long pending = -1;
+        if (length > 0 || jedis.exists(stream)) {
+            for (StreamGroupInfo info : jedis.xinfoGroups(stream)) {
+                if (info.getName().equals(group)) {
+                    pending = info.getPending();
+                    Object reported = info.getGroupInfo().get("lag");
+                    lag = reported instanceof Long l ? l : -1;
                 }
             }
-            return new GroupStats(length, lag, pending);
         }
+        return new GroupStats(length, lag, pending);
     }
 
     public String ping() {
-        try (Jedis jedis = pool.getResource()) {
-            return jedis.ping();
-        }
+        return jedis().ping();
     }
 
     private static List<StreamMessage> toMessages(List<StreamEntry> entries) {
@@ -189,7 +208,7 @@ public class StreamClient implements AutoCloseable {
 
     @Override
     public void close() {
-        pool.close();
+        redis.close();
     }
 
     /** Stream length, group lag (-1 when Redis cannot tell) and pending entries. */

@@ -7,11 +7,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
-import dev.cacheinvalidation.config.RedisAddress;
-import dev.cacheinvalidation.stream.RedisStreamConstants;
-import dev.cacheinvalidation.stream.StreamMessage;
 import java.util.concurrent.TimeUnit;
 
+import dev.cacheinvalidation.config.RedisAddress;
+import dev.cacheinvalidation.redis.RedisConnection;
+import dev.cacheinvalidation.stream.RedisStreamConstants;
+import dev.cacheinvalidation.stream.StreamMessage;
 import dev.cacheinvalidation.stream.StreamMeters;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -21,29 +22,29 @@ import org.apache.camel.CamelContextAware;
 import org.apache.camel.Exchange;
 import org.apache.camel.Processor;
 import org.apache.camel.support.service.ServiceSupport;
-import org.apache.commons.pool2.impl.GenericObjectPoolConfig;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import redis.clients.jedis.Jedis;
-import redis.clients.jedis.JedisPool;
-import redis.clients.jedis.params.ScanParams;
-import redis.clients.jedis.resps.ScanResult;
 
 /**
- * Deletes the cache keys named by a batch of stream entries: all plain keys of the batch in one UNLINK, pattern
- * keys ({@code *}) by SCAN MATCH. Entries that are not events with string keys are rejected one by one (header
- * {@link RedisStreamConstants#REJECTED}); a Redis error fails the whole batch so nothing is acknowledged.
+ * Deletes the cache keys named by a batch of stream entries from the cache Redis ({@code cacheUri}): all plain keys
+ * of the batch in one UNLINK (one per hash slot, pipelined, on a cluster), pattern keys ({@code *}) by SCAN MATCH on
+ * every master. Entries that are not events with string keys are rejected one by one (header
+ * {@link RedisStreamConstants#REJECTED}); a Redis error fails the whole batch so nothing is acknowledged. The second
+ * pass of a batch (header {@link RedisStreamConstants#PASS} 2, the delayed second delete) deletes the same keys
+ * again and counts them apart.
  */
 public class Invalidator extends ServiceSupport implements Processor, CamelContextAware {
 
     private static final Logger LOG = LoggerFactory.getLogger(Invalidator.class);
 
     private CamelContext camelContext;
-    private String redisUri = "redis://localhost:6379";
+    private String cacheUri = "redis://localhost:6379";
     private String field = "event";
     private int scanCount = 1000;
-    private JedisPool pool;
+    private int waitReplicas;
+    private RedisConnection cache;
     private Counter keysDeleted;
+    private Counter keysDeletedAgain;
     private Timer endToEnd;
 
     @Override
@@ -61,19 +62,20 @@ public class Invalidator extends ServiceSupport implements Processor, CamelConte
         MeterRegistry meters = StreamMeters.registry(camelContext);
         keysDeleted = Counter.builder("cache_invalidation_keys_deleted").description("Cache keys deleted (patterns count once)")
                 .register(meters);
+        keysDeletedAgain = Counter.builder("cache_invalidation_keys_redeleted")
+                .description("Cache keys deleted a second time, worker.redeleteAfterMs after the first (patterns count once)")
+                .register(meters);
         endToEnd = Timer.builder("cache_invalidation_end_to_end")
                 .description("From the change in the binlog (server time, whole seconds) to the deletion of its keys")
                 .publishPercentileHistogram().register(meters);
-        GenericObjectPoolConfig<Jedis> poolConfig = new GenericObjectPoolConfig<>();
-        poolConfig.setJmxEnabled(false);
-        RedisAddress address = RedisAddress.parse(redisUri);
-        pool = new JedisPool(poolConfig, address.hostAndPort(), address.clientConfig(10_000, "invalidator"));
+        cache = RedisConnection.open(RedisAddress.parse(cacheUri, "CACHE_URI"), "invalidator", 10_000, 8)
+                .waitForReplicas(waitReplicas);
     }
 
     @Override
     protected void doStop() {
-        if (pool != null) {
-            pool.close();
+        if (cache != null) {
+            cache.close();
         }
     }
 
@@ -97,13 +99,13 @@ public class Invalidator extends ServiceSupport implements Processor, CamelConte
                 rejected.put(message.id(), e.getMessage());
             }
         }
-        try (Jedis jedis = pool.getResource()) {
-            if (!plain.isEmpty()) {
-                jedis.unlink(plain.toArray(String[]::new));
-            }
-            for (String pattern : patterns) {
-                deleteMatching(jedis, pattern);
-            }
+        cache.unlink(plain);
+        for (String pattern : patterns) {
+            cache.scan(pattern, scanCount, cache::unlink);
+        }
+        if (Integer.valueOf(2).equals(exchange.getMessage().getHeader(RedisStreamConstants.PASS, Integer.class))) {
+            keysDeletedAgain.increment(plain.size() + patterns.size());
+            return;
         }
         long now = System.currentTimeMillis();
         for (CacheKeys keys : events) {
@@ -121,24 +123,22 @@ public class Invalidator extends ServiceSupport implements Processor, CamelConte
         }
     }
 
-    private void deleteMatching(Jedis jedis, String pattern) {
-        ScanParams params = new ScanParams().match(pattern).count(scanCount);
-        String cursor = ScanParams.SCAN_POINTER_START;
-        do {
-            ScanResult<String> page = jedis.scan(cursor, params);
-            if (!page.getResult().isEmpty()) {
-                jedis.unlink(page.getResult().toArray(String[]::new));
-            }
-            cursor = page.getCursor();
-        } while (!ScanParams.SCAN_POINTER_START.equals(cursor));
+    public String getCacheUri() {
+        return cacheUri;
     }
 
-    public String getRedisUri() {
-        return redisUri;
+    /** The Redis whose keys are deleted ({@code cache.uri}). */
+    public void setCacheUri(String cacheUri) {
+        this.cacheUri = cacheUri;
     }
 
-    public void setRedisUri(String redisUri) {
-        this.redisUri = redisUri;
+    public int getWaitReplicas() {
+        return waitReplicas;
+    }
+
+    /** Deletes wait until this many replicas have them (see {@link RedisConnection#waitForReplicas}). */
+    public void setWaitReplicas(int waitReplicas) {
+        this.waitReplicas = waitReplicas;
     }
 
     public String getField() {
