@@ -30,5 +30,6 @@ ENV CDC_DATADIR=/data
 EXPOSE 8080
 
 # The application reads routes/*.yaml and application.properties from the working directory.
-# Pass "pipeline" or "worker" as the command.
-ENTRYPOINT ["java", "-jar", "cache-invalidation.jar"]
+# Pass "pipeline" or "worker" as the command. An OutOfMemoryError ends the process, so that the container is
+# restarted and replays from the saved binlog position instead of running on with dead threads.
+ENTRYPOINT ["java", "-XX:+ExitOnOutOfMemoryError", "-jar", "cache-invalidation.jar"]

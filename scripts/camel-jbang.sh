@@ -47,4 +47,5 @@ if ! classpath_is_current; then
 fi
 
 # shellcheck disable=SC2086 # CAMEL_JBANG_JAVA_OPTS holds several options
-exec java ${CAMEL_JBANG_JAVA_OPTS:-} -cp "$(cat "$CLASSPATH_FILE")" main.CamelJBang "$@"
+# an OutOfMemoryError ends the process (a restart replays from the saved position) instead of leaving it half alive
+exec java -XX:+ExitOnOutOfMemoryError ${CAMEL_JBANG_JAVA_OPTS:-} -cp "$(cat "$CLASSPATH_FILE")" main.CamelJBang "$@"

@@ -41,6 +41,25 @@ public final class Application {
     private Application() {
     }
 
+    /**
+     * After an OutOfMemoryError any thread may have died half way; only a restart, which replays from the saved
+     * position, is safe. Every launcher of ours sets the option; a JVM started without it gets a warning.
+     */
+    static void warnUnlessOutOfMemoryEndsTheProcess() {
+        try {
+            com.sun.management.HotSpotDiagnosticMXBean vm = java.lang.management.ManagementFactory
+                    .getPlatformMXBean(com.sun.management.HotSpotDiagnosticMXBean.class);
+            boolean exits = "true".equals(vm.getVMOption("ExitOnOutOfMemoryError").getValue())
+                    || "true".equals(vm.getVMOption("CrashOnOutOfMemoryError").getValue());
+            if (!exits) {
+                LoggerFactory.getLogger(Application.class).warn("Started without -XX:+ExitOnOutOfMemoryError: after an"
+                        + " OutOfMemoryError the process would run on half alive instead of ending and replaying");
+            }
+        } catch (RuntimeException e) {
+            // not a HotSpot JVM: nothing to check
+        }
+    }
+
     public static void main(String[] args) throws Exception {
         Role role = Role.ALL;
         String[] rest = args;
@@ -63,6 +82,7 @@ public final class Application {
         }
         // logging set up on this thread first: loggers asked for by two threads during its set-up lose lines
         LoggerFactory.getLogger(Application.class);
+        warnUnlessOutOfMemoryEndsTheProcess();
         if (role != Role.WORKER) {
             // the JavaScript engine takes most of a second to build: on a second core, while Camel configures itself
             Thread preload = new Thread(ScriptRuntime::preload, "script-engine-preload");

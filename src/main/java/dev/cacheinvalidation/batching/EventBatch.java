@@ -29,15 +29,23 @@ public class EventBatch {
         sequences.cover(sequence);
     }
 
-    void append(OpenTransaction transaction, boolean complete) {
+    /** A whole transaction, or the last slice of one written in slices: its records are delivered with it. */
+    void append(OpenTransaction transaction) {
         events.addAll(transaction.events());
         sequences.cover(transaction.sequences());
-        if (complete) {
-            transactions++;
-        }
-        if (!complete || transaction.isContinuation()) {
+        transactions++;
+        if (transaction.isContinuation()) {
             splitTransaction = true;
         }
+    }
+
+    /**
+     * A slice of a transaction that goes on: its events, but not its records, whose position is saved only
+     * once the last slice is in the stream.
+     */
+    void appendSlice(OpenTransaction transaction) {
+        events.addAll(transaction.events());
+        splitTransaction = true;
     }
 
     void countTransaction() {
@@ -69,7 +77,7 @@ public class EventBatch {
         return transactions;
     }
 
-    /** True when a transaction above the hard cap was cut and part of it is in this batch. */
+    /** True when a transaction above the hard cap was written in slices and one of them is in this batch. */
     public boolean containsSplitTransaction() {
         return splitTransaction;
     }

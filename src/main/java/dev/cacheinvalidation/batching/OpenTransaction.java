@@ -17,10 +17,20 @@ final class OpenTransaction {
         this(id, false);
     }
 
-    /** @param continuation true for the rest of a transaction whose first part was already cut off at the cap */
-    OpenTransaction(String id, boolean continuation) {
+    private OpenTransaction(String id, boolean continuation) {
         this.id = id;
         this.continuation = continuation;
+    }
+
+    /**
+     * The rest of this transaction once its events so far went out as a slice. It keeps the records this one
+     * covered: they count as delivered only with the last slice, so the saved position stays before the
+     * transaction until all of it is in the stream.
+     */
+    OpenTransaction continuation() {
+        OpenTransaction rest = new OpenTransaction(id, true);
+        rest.sequences.cover(sequences);
+        return rest;
     }
 
     boolean isContinuation() {

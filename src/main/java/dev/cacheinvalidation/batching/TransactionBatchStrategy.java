@@ -50,12 +50,12 @@ public class TransactionBatchStrategy implements AggregationStrategy {
         if (change instanceof TransactionBoundary boundary) {
             if (open != null && open.id().equals(boundary.transactionId())) {
                 open.cover(sequence);
-                batch.append(open, true);
+                batch.append(open);
                 open = null;
             } else {
                 if (open != null) {
                     LOG.warn("Transaction {} had no END before transaction {} began", open.id(), boundary.transactionId());
-                    batch.append(open, true);
+                    batch.append(open);
                 }
                 open = new OpenTransaction(boundary.transactionId());
                 open.cover(sequence);
@@ -67,13 +67,16 @@ public class TransactionBatchStrategy implements AggregationStrategy {
             } else if (event.tx() == null || event.tx().equals(open.id())) {
                 open.add(event.tx() == null ? withTx(event, open.id()) : event, sequence);
                 if (open.size() >= hardCap) {
-                    LOG.warn("Transaction {} exceeds {} events: writing it in several batches", open.id(), hardCap);
-                    batch.append(open, false);
-                    open = new OpenTransaction(open.id(), true);
+                    if (!open.isContinuation()) {
+                        LOG.info("Transaction {} exceeds {} events: writing it in slices of {}, in order; its position"
+                                + " is saved after the last one", open.id(), hardCap, hardCap);
+                    }
+                    batch.appendSlice(open);
+                    open = open.continuation();
                 }
             } else {
                 LOG.warn("Transaction {} had no END before an event of transaction {}", open.id(), event.tx());
-                batch.append(open, true);
+                batch.append(open);
                 open = null;
                 batch.add(event, sequence);
                 batch.countTransaction();

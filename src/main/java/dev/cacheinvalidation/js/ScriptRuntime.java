@@ -157,8 +157,9 @@ public final class ScriptRuntime implements AutoCloseable {
     /**
      * Calls processBatch with the events (a JSON array) and returns the JSON text of each event it returned.
      *
-     * @throws ScriptFailure when the script throws, runs out of time or memory, or returns something that is not
-     *                       events
+     * @throws ScriptFailure     when the script throws, runs out of time or over its own memory limit, or returns
+     *                           something that is not events
+     * @throws OutOfMemoryError when the JVM itself runs out of memory: not the script's failure
      */
     public List<String> processBatch(String eventsJson) {
         Call call = watch(context, cold ? COLD_FACTOR * timeoutMs : timeoutMs);
@@ -174,7 +175,14 @@ public final class ScriptRuntime implements AutoCloseable {
                 call.reported = true;
                 throw new ScriptFailure("script " + scriptFile + " " + (call.stopped != null ? call.stopped : "was cancelled"), e);
             }
-            if (e.isResourceExhausted() || e.isInternalError()) {
+            if (e.isResourceExhausted() && !e.isGuestException()) {
+                // the JVM's heap, not the script's own limit: a resource failure, never a reason to dead-letter
+                OutOfMemoryError jvmOutOfMemory = new OutOfMemoryError("the JVM ran out of memory while script "
+                        + scriptFile + " ran: " + e.getMessage());
+                jvmOutOfMemory.initCause(e);
+                throw jvmOutOfMemory;
+            }
+            if (e.isInternalError()) {
                 reopen();
             }
             throw new ScriptFailure("script " + describe(e), e);

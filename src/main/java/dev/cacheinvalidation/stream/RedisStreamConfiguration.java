@@ -19,12 +19,15 @@ public class RedisStreamConfiguration implements Cloneable {
     @UriParam(defaultValue = "event", description = "Field that holds the payload of each entry")
     private String field = "event";
     @UriParam(label = "producer", defaultValue = "0",
-              description = "Approximate upper bound of the stream length (XADD MAXLEN ~); 0 keeps every entry")
+              description = "Bound of the stream length: above it, entries every consumer group has acknowledged are"
+                      + " trimmed (XTRIM MINID), unacknowledged ones never; 0 keeps every entry")
     private long maxLen;
     @UriParam(defaultValue = "0",
               description = "Appends (and dead letters) wait until this many replicas have them (WAIT, up to 1 s), so"
                       + " that a failover does not lose an acknowledged entry; 0 does not wait")
     private int waitReplicas;
+    @UriParam(label = "producer", defaultValue = "1000", description = "How often the bound (maxLen) is checked")
+    private long trimIntervalMs = 1000;
     @UriParam(label = "consumer", defaultValue = "cache-workers", description = "Consumer group")
     private String group = "cache-workers";
     @UriParam(label = "consumer", description = "Consumer name in the group; default worker-<pid>, with -<n> per extra thread")
@@ -104,6 +107,14 @@ public class RedisStreamConfiguration implements Cloneable {
 
     public void setWaitReplicas(int waitReplicas) {
         this.waitReplicas = waitReplicas;
+    }
+
+    public long getTrimIntervalMs() {
+        return trimIntervalMs;
+    }
+
+    public void setTrimIntervalMs(long trimIntervalMs) {
+        this.trimIntervalMs = trimIntervalMs;
     }
 
     public String getGroup() {

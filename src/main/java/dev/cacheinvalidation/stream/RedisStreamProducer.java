@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 import io.micrometer.core.instrument.Timer;
@@ -19,7 +20,8 @@ import redis.clients.jedis.exceptions.JedisException;
  * trip (MULTI/EXEC), in order; anything else one entry. Header {@link RedisStreamConstants#EXTRA_FIELDS} adds
  * fields to every entry. While Redis fails the producer holds the exchange and
  * retries with bounded exponential backoff, logging once when Redis goes away and once when it is back, so a
- * batch is never dropped and its caller (the binlog reader) stops taking new events meanwhile.
+ * batch is never dropped and its caller (the binlog reader) stops taking new events meanwhile. With a maxLen, the
+ * stream is kept under it by trimming only what every consumer group acknowledged ({@link AcknowledgedTrimmer}).
  */
 public class RedisStreamProducer extends DefaultProducer {
 
@@ -30,6 +32,8 @@ public class RedisStreamProducer extends DefaultProducer {
     private volatile long unavailableSince;
     private Timer appendTimer;
     private RedisStreamHealthCheck healthCheck;
+    private AcknowledgedTrimmer trimmer;
+    private ScheduledExecutorService trimming;
 
     public RedisStreamProducer(RedisStreamEndpoint endpoint) {
         super(endpoint);
@@ -48,16 +52,39 @@ public class RedisStreamProducer extends DefaultProducer {
         appendTimer = Timer.builder("redis_stream_append").description("Time to append one batch (MULTI/EXEC)")
                 .tag("stream", config.getStream()).publishPercentileHistogram()
                 .register(StreamMeters.registry(getEndpoint().getCamelContext()));
+        if (config.getMaxLen() > 0) {
+            startTrimming();
+        }
         healthCheck = new RedisStreamHealthCheck("producer-" + config.getStream(),
-                () -> unavailableSince == 0 ? null : "cannot write to Redis since " + java.time.Instant.ofEpochMilli(unavailableSince),
+                () -> unavailableSince != 0 ? "cannot write to Redis since " + java.time.Instant.ofEpochMilli(unavailableSince)
+                        : trimmer != null ? trimmer.problem() : null,
                 () -> Map.of("stream", config.getStream()));
         healthCheck.register(getEndpoint().getCamelContext());
+    }
+
+    /** The bound (maxLen) is kept by trimming only acknowledged entries, checked every trimIntervalMs. */
+    private void startTrimming() {
+        trimmer = new AcknowledgedTrimmer(client, config.getStream(), config.getMaxLen());
+        trimmer.registerMeters(StreamMeters.registry(getEndpoint().getCamelContext()));
+        trimming = getEndpoint().getCamelContext().getExecutorServiceManager()
+                .newSingleThreadScheduledExecutor(this, "redis-stream-trim-" + config.getStream());
+        trimming.scheduleWithFixedDelay(() -> {
+            try {
+                trimmer.check();
+            } catch (RuntimeException e) {
+                // Redis away: the writer reports it; the next check trims
+                LOG.debug("Cannot check the bound of stream {}: {}", config.getStream(), e.getMessage());
+            }
+        }, config.getTrimIntervalMs(), config.getTrimIntervalMs(), TimeUnit.MILLISECONDS);
     }
 
     @Override
     protected void doStop() throws Exception {
         if (healthCheck != null) {
             healthCheck.unregister(getEndpoint().getCamelContext());
+        }
+        if (trimming != null) {
+            getEndpoint().getCamelContext().getExecutorServiceManager().shutdownNow(trimming);
         }
         if (client != null) {
             client.close();
@@ -75,7 +102,8 @@ public class RedisStreamProducer extends DefaultProducer {
         while (true) {
             try {
                 long start = System.nanoTime();
-                List<String> ids = client.append(config.getStream(), config.getField(), values, extraFields, config.getMaxLen());
+                // no MAXLEN on XADD: it would trim entries no worker has read (the trimmer keeps the bound)
+                List<String> ids = client.append(config.getStream(), config.getField(), values, extraFields, 0);
                 appendTimer.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
                 exchange.getMessage().setHeader(RedisStreamConstants.ENTRY_IDS, ids);
                 if (unavailableSince != 0) {

@@ -17,6 +17,7 @@ import redis.clients.jedis.params.XAddParams;
 import redis.clients.jedis.params.XAutoClaimParams;
 import redis.clients.jedis.params.XPendingParams;
 import redis.clients.jedis.params.XReadGroupParams;
+import redis.clients.jedis.params.XTrimParams;
 import redis.clients.jedis.resps.StreamEntry;
 import redis.clients.jedis.resps.StreamGroupInfo;
 import redis.clients.jedis.resps.StreamPendingEntry;
@@ -190,6 +191,36 @@ public class StreamClient implements AutoCloseable {
             }
         }
         return new GroupStats(length, lag, pending);
+    }
+
+    /** XLEN; 0 for a stream that does not exist. */
+    public long length(String stream) {
+        try (Jedis jedis = pool.getResource()) {
+            return jedis.xlen(stream);
+        }
+    }
+
+    /** The stream's consumer groups, each with its oldest pending entry (XINFO GROUPS, XPENDING). */
+    public List<AcknowledgedTrim.Group> groups(String stream) {
+        try (Jedis jedis = pool.getResource()) {
+            if (!jedis.exists(stream)) {
+                return List.of();
+            }
+            List<AcknowledgedTrim.Group> groups = new ArrayList<>();
+            for (StreamGroupInfo info : jedis.xinfoGroups(stream)) {
+                StreamEntryID oldestPending = info.getPending() > 0 ? jedis.xpending(stream, info.getName()).getMinId() : null;
+                groups.add(new AcknowledgedTrim.Group(info.getName(), info.getLastDeliveredId(), info.getPending(),
+                        oldestPending));
+            }
+            return groups;
+        }
+    }
+
+    /** XTRIM MINID: removes the entries before the id; returns how many. */
+    public long trimBefore(String stream, StreamEntryID minId) {
+        try (Jedis jedis = pool.getResource()) {
+            return jedis.xtrim(stream, XTrimParams.xTrimParams().minId(minId.toString()));
+        }
     }
 
     public String ping() {

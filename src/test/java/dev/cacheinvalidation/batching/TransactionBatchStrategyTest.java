@@ -302,6 +302,53 @@ class TransactionBatchStrategyTest {
     }
 
     @Test
+    void slicesBeforeTheLastCoverNoRecordsAndTheLastCoversTheWholeTransaction() {
+        Aggregator aggregator = new Aggregator(10, 50);
+        aggregator.transaction("tx-small", 3);
+
+        aggregator.transaction("tx-huge", 160);
+        aggregator.intervalCompletion();
+
+        List<EventBatch> batches = aggregator.withEvents();
+        assertThat(batches).extracting(EventBatch::size).containsExactly(53, 50, 50, 10);
+        assertThat(batches.get(0).firstSequence()).as("the small transaction is delivered with the first slice")
+                .isEqualTo(1);
+        assertThat(batches.get(0).lastSequence()).as("but not the huge one's BEGIN and first slice").isEqualTo(5);
+        assertThat(batches.get(1).firstSequence()).as("a middle slice saves no position").isEqualTo(-1);
+        assertThat(batches.get(2).firstSequence()).isEqualTo(-1);
+        assertThat(batches.get(3).firstSequence()).as("the last slice covers the transaction from its BEGIN")
+                .isEqualTo(6);
+        assertThat(batches.get(3).lastSequence()).as("to its END").isEqualTo(aggregator.sequence);
+        assertThat(aggregator.allEmittedEvents()).as("in order, nothing lost").containsExactlyElementsOf(offered);
+    }
+
+    @Test
+    void aMillionEventTransactionNeverMakesABatchAboveTheSlice() {
+        Aggregator aggregator = new Aggregator(100, 1000);
+        aggregator.begin("tx-million");
+        int largest = 0;
+        int emittedEvents = 0;
+        for (int i = 0; i < 1_000_000; i++) {
+            aggregator.offer(change("tx-million"));
+            EventBatch current = aggregator.currentBatch();
+            largest = Math.max(largest, current == null ? 0 : current.size());
+            if (aggregator.emitted.size() > 10) {
+                emittedEvents += aggregator.emitted.stream().mapToInt(EventBatch::size).sum();
+                largest = Math.max(largest, aggregator.emitted.stream().mapToInt(EventBatch::size).max().orElse(0));
+                aggregator.emitted.clear();
+                offered.clear();
+            }
+        }
+        aggregator.end("tx-million");
+        aggregator.intervalCompletion();
+        emittedEvents += aggregator.emitted.stream().mapToInt(EventBatch::size).sum();
+
+        assertThat(largest).isLessThanOrEqualTo(1000);
+        assertThat(emittedEvents).isEqualTo(1_000_000);
+        assertThat(aggregator.emitted.get(aggregator.emitted.size() - 1).lastSequence()).isEqualTo(1_000_002);
+    }
+
+    @Test
     void skippedRecordOnlyExtendsTheSequenceRange() {
         Aggregator aggregator = new Aggregator(100, 1000);
 
@@ -428,7 +475,8 @@ class TransactionBatchStrategyTest {
         long expectedFirst = 1;
         for (EventBatch batch : aggregator.emitted) {
             if (batch.firstSequence() < 0) {
-                assertThat(batch.isEmpty()).isTrue();
+                assertThat(batch.isEmpty() || batch.containsSplitTransaction())
+                        .as("only a slice of a transaction that goes on covers no records: " + batch).isTrue();
                 continue;
             }
             assertThat(batch.firstSequence()).as("start of " + batch).isEqualTo(expectedFirst);

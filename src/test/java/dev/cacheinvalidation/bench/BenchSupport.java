@@ -239,6 +239,8 @@ final class BenchSupport {
                 TestServers servers) throws IOException {
             List<String> command = new ArrayList<>();
             command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+            // as everywhere the application is started: an OutOfMemoryError ends the process
+            command.add("-XX:+ExitOnOutOfMemoryError");
             command.addAll(jvmOptions);
             // extra options for experiments (bench/run.sh: BENCH_APP_OPTS), after the figure's own so they win
             for (String option : System.getProperty("bench.appOptions", "").trim().split("\\s+")) {

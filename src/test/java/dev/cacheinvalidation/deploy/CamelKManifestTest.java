@@ -216,6 +216,8 @@ class CamelKManifestTest {
                 .containsEntry("livenessPort", 8080)
                 .containsEntry("readinessProbeEnabled", true).containsEntry("readinessProbe", "/observe/health/ready")
                 .containsEntry("readinessPort", 8080);
+        assertThat(strings(map(traits, "jvm"), "options")).as("an OutOfMemoryError ends the pod's process")
+                .contains("-XX:+ExitOnOutOfMemoryError");
     }
 
     /** A context with the ConfigMap's settings; the script is the ConfigMap's, in a file as the pod has it. */

@@ -41,6 +41,7 @@ public final class CamelKManifests {
     static final String SCRIPT_PATH = "/etc/camel/resources.d/_configmaps/" + SCRIPT_MAP + "/" + SCRIPT_KEY;
     static final int HTTP_PORT = 8080;
     static final String LIVENESS_PATH = "/observe/health/live";
+    static final String EXIT_ON_OUT_OF_MEMORY = "-XX:+ExitOnOutOfMemoryError";
     static final String READINESS_PATH = "/observe/health/ready";
     static final int WORKER_REPLICAS = 2;
 
@@ -208,7 +209,7 @@ public final class CamelKManifests {
      * (livenessPort and readinessPort exist from Camel K 2.9; newer operators would otherwise probe port 9876).
      */
     private static String probes() {
-        return """
+        return jvm() + """
                     container:
                       port: %d
                     health:
@@ -222,6 +223,18 @@ public final class CamelKManifests {
                       readinessInitialDelay: 10
                       readinessPeriod: 10
                 """.formatted(HTTP_PORT, LIVENESS_PATH, HTTP_PORT, READINESS_PATH, HTTP_PORT);
+    }
+
+    /**
+     * The jvm trait: an OutOfMemoryError ends the process, so that Kubernetes restarts the pod and it replays
+     * from the saved position instead of running on with threads that died.
+     */
+    private static String jvm() {
+        return """
+                    jvm:
+                      options:
+                        - %s
+                """.formatted(EXIT_ON_OUT_OF_MEMORY);
     }
 
     /** application.properties with the values a pod needs, without what it has no use for. */

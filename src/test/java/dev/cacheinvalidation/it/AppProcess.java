@@ -52,6 +52,8 @@ public final class AppProcess implements AutoCloseable {
             Map<String, String> env) throws IOException {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        // as everywhere the application is started: an OutOfMemoryError ends the process
+        command.add("-XX:+ExitOnOutOfMemoryError");
         command.addAll(jvmOptions);
         if (!systemProperties.containsKey("camel.management.enabled") && !systemProperties.containsKey("camel.management.port")) {
             // several of our processes run side by side in tests: no fixed HTTP port

@@ -89,7 +89,8 @@ class PackagedJarIT {
 
     @Test
     void startedOutsideTheProjectDirectoryItSaysWhereToRunFrom(@TempDir Path elsewhere) throws Exception {
-        List<String> command = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar",
+        List<String> command = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-XX:+ExitOnOutOfMemoryError", "-jar",
                 Path.of("target/cache-invalidation.jar").toAbsolutePath().toString(), "worker");
         try (AppProcess app = AppProcess.start(command, env(), elsewhere)) {
             assertThat(app.awaitExit(STARTUP)).isEqualTo(2);
