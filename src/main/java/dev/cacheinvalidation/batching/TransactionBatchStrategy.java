@@ -33,6 +33,8 @@ public class TransactionBatchStrategy implements AggregationStrategy {
     private int maxEvents = 100;
     private int hardCap = 10_000;
     private OpenTransaction open;
+    /** The transaction a DDL statement ended, in case its END still comes. */
+    private String endedByStatement;
 
     @Override
     public Exchange aggregate(Exchange oldExchange, Exchange newExchange) {
@@ -48,7 +50,10 @@ public class TransactionBatchStrategy implements AggregationStrategy {
     /** The batching rules, without Camel. */
     void add(EventBatch batch, SourceChange change, long sequence) {
         if (change instanceof TransactionBoundary boundary) {
-            if (open != null && open.id().equals(boundary.transactionId())) {
+            if (open == null && boundary.transactionId().equals(endedByStatement)) {
+                batch.cover(sequence);
+                endedByStatement = null;
+            } else if (open != null && open.id().equals(boundary.transactionId())) {
                 open.cover(sequence);
                 batch.append(open);
                 open = null;
@@ -66,7 +71,9 @@ public class TransactionBatchStrategy implements AggregationStrategy {
                 batch.countTransaction();
             } else if (event.tx() == null || event.tx().equals(open.id())) {
                 open.add(event.tx() == null ? withTx(event, open.id()) : event, sequence);
-                if (open.size() >= hardCap) {
+                if (ChangeEvent.TABLE_CHANGE.equals(event.op())) {
+                    endByStatement(batch); // TRUNCATE and DROP TABLE are DDL statements
+                } else if (open.size() >= hardCap) {
                     if (!open.isContinuation()) {
                         LOG.info("Transaction {} exceeds {} events: writing it in slices of {}, in order; its position"
                                 + " is saved after the last one", open.id(), hardCap, hardCap);
@@ -81,15 +88,25 @@ public class TransactionBatchStrategy implements AggregationStrategy {
                 batch.add(event, sequence);
                 batch.countTransaction();
             }
-        } else if (change instanceof SkippedRecord) {
+        } else if (change instanceof SkippedRecord skipped) {
             if (open != null) {
                 open.cover(sequence);
+                if (skipped.schemaChange()) {
+                    endByStatement(batch);
+                }
             } else {
                 batch.cover(sequence);
             }
         } else {
             throw new IllegalArgumentException("Not a source change: " + change);
         }
+    }
+
+    /** A DDL statement commits by itself and the binlog has no END for it: its transaction ends here. */
+    private void endByStatement(EventBatch batch) {
+        batch.append(open);
+        endedByStatement = open.id();
+        open = null;
     }
 
     private static ChangeEvent withTx(ChangeEvent e, String tx) {

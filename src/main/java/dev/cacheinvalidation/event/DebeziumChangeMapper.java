@@ -2,6 +2,7 @@ package dev.cacheinvalidation.event;
 
 import java.util.ArrayList;
 import java.util.Map;
+import java.util.regex.Pattern;
 
 import org.apache.camel.Exchange;
 import org.apache.camel.Message;
@@ -25,11 +26,17 @@ public class DebeziumChangeMapper implements Processor {
         if (identifier != null && identifier.endsWith(".transaction") && operation == null) {
             return new TransactionBoundary(transactionId(in.getHeader(DebeziumConstants.HEADER_KEY)));
         }
-        if (operation == null || in.getHeader(DebeziumConstants.HEADER_DDL_SQL) != null) {
-            return new SkippedRecord(identifier == null ? "record without operation" : "schema change on " + identifier);
-        }
         @SuppressWarnings("unchecked")
         Map<String, Object> source = in.getHeader(DebeziumConstants.HEADER_SOURCE_METADATA, Map.class);
+        String ddl = in.getHeader(DebeziumConstants.HEADER_DDL_SQL, String.class);
+        if (ddl != null && isDropTable(ddl) && isStreamed(source)) {
+            // Debezium gives each dropped table a schema change of its own, naming it in the source block
+            return toEvent(ChangeEvent.TABLE_CHANGE, source, null, null);
+        }
+        if (operation == null || ddl != null) {
+            return new SkippedRecord(identifier == null ? "record without operation" : "schema change on " + identifier,
+                    ddl != null);
+        }
         return toEvent(operation, source, in.getHeader(DebeziumConstants.HEADER_BEFORE, Struct.class),
                 body instanceof Struct after ? after : null);
     }
@@ -44,6 +51,19 @@ public class DebeziumChangeMapper implements Processor {
                 longValue(src.get("ts_ms")));
         return new ChangeEvent(operation, table, ColumnValues.toMap(before), ColumnValues.toMap(after),
                 new ArrayList<>(), position, gtid);
+    }
+
+    private static final Pattern DROP_TABLE = Pattern.compile("^\\s*(/\\*.*?\\*/\\s*)*DROP\\s+TABLE\\b",
+            Pattern.CASE_INSENSITIVE | Pattern.DOTALL);
+
+    static boolean isDropTable(String ddl) {
+        return DROP_TABLE.matcher(ddl).find();
+    }
+
+    /** True for a change read from the binlog; the schema a snapshot records (DROP TABLE IF EXISTS ...) is none. */
+    private static boolean isStreamed(Map<String, Object> source) {
+        return source != null && source.get("table") != null
+                && (source.get("snapshot") == null || "false".equals(source.get("snapshot").toString()));
     }
 
     private static String transactionId(Object key) {

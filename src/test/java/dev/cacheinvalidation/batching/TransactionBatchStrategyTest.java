@@ -529,4 +529,38 @@ class TransactionBatchStrategyTest {
         await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(emitted).hasSize(1));
         assertThat(emitted.get(0).size()).isEqualTo(3);
     }
+
+    @Test
+    void aSchemaChangeEndsItsTransactionWhichHasNoEnd() {
+        Aggregator aggregator = new Aggregator(100, 1000);
+
+        aggregator.begin("0-1-15");
+        aggregator.offer(new SkippedRecord("schema change on cdc", true));
+
+        assertThat(aggregator.strategy.hasOpenTransaction()).isFalse();
+        aggregator.transaction("0-1-16", 2);
+        aggregator.intervalCompletion();
+        assertThat(aggregator.allEmittedEvents()).containsExactlyElementsOf(offered);
+        assertThat(aggregator.emitted.get(0).transactions()).isEqualTo(2);
+    }
+
+    @Test
+    void aTableChangeEndsItsTransactionAndALateEndIsOnlyCovered() {
+        Aggregator aggregator = new Aggregator(100, 1000);
+        ChangeEvent truncate = new ChangeEvent("t", "shop.users", null, null, new ArrayList<>(),
+                new ChangeEvent.SourcePosition("mysql-bin.000001", 900L, 0, "0-1-14", 1L, 0L), "0-1-14");
+
+        aggregator.begin("0-1-14");
+        aggregator.offer(truncate);
+        assertThat(aggregator.strategy.hasOpenTransaction()).isFalse();
+        aggregator.end("0-1-14");
+        assertThat(aggregator.strategy.hasOpenTransaction()).as("a late END opens nothing").isFalse();
+        aggregator.intervalCompletion();
+
+        EventBatch batch = aggregator.emitted.get(0);
+        assertThat(batch.events()).containsExactly(truncate);
+        assertThat(batch.transactions()).isEqualTo(1);
+        assertThat(batch.firstSequence()).isEqualTo(1L);
+        assertThat(batch.lastSequence()).isEqualTo(3L);
+    }
 }

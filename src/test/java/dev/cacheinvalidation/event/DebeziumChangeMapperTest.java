@@ -250,4 +250,74 @@ class DebeziumChangeMapperTest {
         assertThat(json.get("after").isNull()).isTrue();
         assertThat(json.get("before").get("id").asInt()).isEqualTo(1);
     }
+
+    @Test
+    void schemaChangeSaysItIsOneSoItEndsItsTransaction() {
+        Message in = message();
+        in.setHeader("CamelDebeziumIdentifier", "cdc");
+        in.setHeader("CamelDebeziumDdlSQL", "ALTER TABLE users ADD COLUMN nickname VARCHAR(40)");
+        in.setHeader("CamelDebeziumSourceMetadata", source("users", GTID));
+
+        assertThat(DebeziumChangeMapper.map(in)).isEqualTo(new SkippedRecord("schema change on cdc", true));
+    }
+
+    @Test
+    void heartbeatIsNoSchemaChange() {
+        Message in = message();
+        in.setHeader("CamelDebeziumIdentifier", "__debezium-heartbeat.cdc");
+
+        assertThat(DebeziumChangeMapper.map(in)).isEqualTo(new SkippedRecord("schema change on __debezium-heartbeat.cdc"));
+    }
+
+    @Test
+    void truncateBecomesATableChangeWithoutRows() {
+        Message in = message();
+        in.setHeader("CamelDebeziumIdentifier", "cdc.shop.users");
+        in.setHeader("CamelDebeziumOperation", "t");
+        in.setHeader("CamelDebeziumSourceMetadata", source("users", GTID));
+
+        ChangeEvent event = (ChangeEvent) DebeziumChangeMapper.map(in);
+
+        assertThat(event.op()).isEqualTo(ChangeEvent.TABLE_CHANGE);
+        assertThat(event.table()).isEqualTo("shop.users");
+        assertThat(event.before()).isNull();
+        assertThat(event.after()).isNull();
+        assertThat(event.tx()).isEqualTo(GTID);
+    }
+
+    @Test
+    void dropTableBecomesATableChangeOfTheTableItNames() {
+        Message in = message();
+        in.setHeader("CamelDebeziumIdentifier", "cdc");
+        in.setHeader("CamelDebeziumDdlSQL", "DROP TABLE `shop`.`users`");
+        in.setHeader("CamelDebeziumSourceMetadata", source("users", GTID));
+
+        assertThat(DebeziumChangeMapper.map(in)).isInstanceOfSatisfying(ChangeEvent.class, event -> {
+            assertThat(event.op()).isEqualTo("t");
+            assertThat(event.table()).isEqualTo("shop.users");
+            assertThat(event.before()).isNull();
+            assertThat(event.after()).isNull();
+        });
+    }
+
+    @Test
+    void dropTableIsRecognisedInAnyCaseAndAfterAComment() {
+        assertThat(DebeziumChangeMapper.isDropTable("drop table if exists users")).isTrue();
+        assertThat(DebeziumChangeMapper.isDropTable("/* generated */ DROP  TABLE users")).isTrue();
+        assertThat(DebeziumChangeMapper.isDropTable("DROP DATABASE shop")).isFalse();
+        assertThat(DebeziumChangeMapper.isDropTable("ALTER TABLE users DROP COLUMN email")).isFalse();
+        assertThat(DebeziumChangeMapper.isDropTable("DROP TABLESPACE ts")).isFalse();
+    }
+
+    @Test
+    void dropTableOfASchemaSnapshotIsNoChange() {
+        Map<String, Object> source = source("users", null);
+        source.put("snapshot", "true");
+        Message in = message();
+        in.setHeader("CamelDebeziumIdentifier", "cdc");
+        in.setHeader("CamelDebeziumDdlSQL", "DROP TABLE IF EXISTS `shop`.`users`");
+        in.setHeader("CamelDebeziumSourceMetadata", source);
+
+        assertThat(DebeziumChangeMapper.map(in)).isInstanceOf(SkippedRecord.class);
+    }
 }

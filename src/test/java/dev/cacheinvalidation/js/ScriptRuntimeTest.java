@@ -575,4 +575,43 @@ class ScriptRuntimeTest {
             throw new UncheckedIOException(e);
         }
     }
+
+    // table changes (TRUNCATE, DROP TABLE)
+
+    @Test
+    void originalScriptPassesATableChangeOnWithoutKeys() {
+        ScriptRuntime original = new ScriptRuntime(Path.of("src/test/resources/seed/cache-keys.js"), 500);
+        opened.add(original);
+
+        List<JsonNode> out = run(original, event("t", "shop.users", null, null));
+
+        assertThat(out).hasSize(1);
+        assertThat(out.get(0).get("op").asText()).isEqualTo("t");
+        assertThat(out.get(0).get("before").isNull()).isTrue();
+        assertThat(out.get(0).get("after").isNull()).isTrue();
+        assertThat(texts(out.get(0).get("tags"))).contains("keys:0");
+    }
+
+    @Test
+    void tableChangeOfUsersNamesEveryUserKeyAsAPattern() {
+        JsonNode out = runOne(event("t", "shop.users", null, null));
+
+        assertThat(texts(out.at("/before/_cache_keys"))).containsExactly("user:*");
+        assertThat(out.get("after").isNull()).isTrue();
+        assertThat(texts(out.get("tags"))).containsExactly("cache:invalidate", "strategy:immediate", "keys:1");
+    }
+
+    @Test
+    void tableChangeOfInventoryNamesItsKeysAndTheStockOfEveryProduct() {
+        JsonNode out = runOne(event("t", "shop.inventory", null, null));
+
+        assertThat(texts(out.at("/before/_cache_keys"))).containsExactly("inventory:*", "product:*:stock");
+    }
+
+    @Test
+    void tableChangeOfAnotherTableNamesNoKeys() {
+        JsonNode out = runOne(event("t", "shop.sessions", null, null));
+
+        assertThat(texts(out.at("/before/_cache_keys"))).isEmpty();
+    }
 }
