@@ -23,6 +23,8 @@
 # Environment:
 #   SERVERS_DIR            state directory (default: <repo>/target/servers)
 #   SERVERS_START_TIMEOUT  seconds to wait for a server to answer (default: 90)
+#   MARIADB_EXTRA_ARGS     more mariadbd options, space separated (e.g. --ssl-cert=... --require-secure-transport=ON)
+#   REDIS_EXTRA_ARGS       more redis-server options, space separated (e.g. --tls-port 6380 --tls-cert-file ...)
 #
 # Diagnostics go to stderr; stdout carries only the export lines.
 
@@ -190,6 +192,8 @@ mariadb_install() {
   install_db="$(need_bin mariadb-install-db mysql_install_db)"
   local args=(--no-defaults "--datadir=$MY_DATA" --auth-root-authentication-method=normal --skip-test-db)
   if [ "$(id -u)" = 0 ]; then args+=("--user=$(id -un)"); fi
+  # shellcheck disable=SC2206 # extra server options, split on spaces (e.g. the TLS test's certificates)
+  args+=(${MARIADB_EXTRA_ARGS:-})
   log "initialising MariaDB data directory $MY_DATA"
   rm -rf "$MY_DATA"
   mkdir -p "$MY_DATA"
@@ -276,6 +280,8 @@ mariadb_start() {
     --max-connections=500
   )
   if [ "$(id -u)" = 0 ]; then args+=("--user=$(id -un)"); fi
+  # shellcheck disable=SC2206 # extra server options, split on spaces (e.g. the TLS test's certificates)
+  args+=(${MARIADB_EXTRA_ARGS:-})
 
   log "starting MariaDB on 127.0.0.1:$port (data $MY_DATA)"
   spawn_daemon "$MY_LOG" "$daemon" "${args[@]}"
@@ -372,7 +378,8 @@ redis_start() {
     --save "" \
     --daemonize yes \
     --pidfile "$RD_PID" \
-    --logfile "$RD_LOG"
+    --logfile "$RD_LOG" \
+    ${REDIS_EXTRA_ARGS:-}
   for i in $(seq 1 $(( START_TIMEOUT * 5 ))); do
     if [ -f "$RD_PID" ] && redis_ping; then
       log "Redis is ready (pid $(cat "$RD_PID"))"
