@@ -35,6 +35,8 @@
 #   SERVERS_EMBEDDED_DIR   where the servers of the jars are unpacked
 #                          (default: ${XDG_CACHE_HOME:-~/.cache}/cache-invalidation/servers)
 #   SERVERS_MAVEN_REPO     the local Maven repository (default: ~/.m2/repository)
+#   MARIADB_EXTRA_ARGS     more mariadbd options, space separated (e.g. --ssl-cert=... --require-secure-transport=ON)
+#   REDIS_EXTRA_ARGS       more redis-server options, space separated (e.g. --tls-port 6380 --tls-cert-file ...)
 #
 # Diagnostics go to stderr; stdout carries only the export lines.
 
@@ -368,6 +370,8 @@ mariadb_start() {
     args+=("--init-file=$MY_DIR/init.sql")
     log "loading $(basename "$SCHEMA_FILE") and creating users '$CDC_USER' and '$ADMIN_USER' on start"
   fi
+  # shellcheck disable=SC2206 # extra server options, split on spaces (e.g. the TLS test's certificates)
+  args+=(${MARIADB_EXTRA_ARGS:-})
 
   local log_start=0
   [ -f "$MY_LOG" ] && log_start="$(wc -c <"$MY_LOG")"
@@ -529,7 +533,8 @@ redis_start() {
     --save "" \
     --daemonize yes \
     --pidfile "$RD_PID" \
-    --logfile "$RD_LOG"
+    --logfile "$RD_LOG" \
+    ${REDIS_EXTRA_ARGS:-}
   for i in $(seq 1 $(( START_TIMEOUT * 5 ))); do
     if [ -f "$RD_PID" ] && redis_ping; then
       log "Redis is ready (pid $(cat "$RD_PID"))"

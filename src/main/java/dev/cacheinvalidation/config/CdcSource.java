@@ -19,7 +19,7 @@ public record CdcSource(MysqlDsn dsn, ServerFlavor flavor) {
             case "connectorClass" -> flavor.connectorClass();
             case "jdbcDriver" -> flavor.jdbcDriver();
             case "protocol" -> flavor.jdbcProtocol();
-            case "sslMode" -> flavor.sslMode();
+            case "sslMode" -> dsn.tlsMode().map(mode -> mode.connectorName(flavor)).orElse(flavor.sslMode());
             case "sourceInfoStructMaker" -> flavor.sourceInfoStructMaker();
             default -> throw new ConfigurationException("unknown placeholder {{mysql:" + key + "}}: use one of host, port,"
                     + " user, password, database, flavor, connectorClass, jdbcDriver, protocol, sslMode, sourceInfoStructMaker");

@@ -26,6 +26,7 @@ public final class DatabasePreflight {
                 throw new ConfigurationException("MYSQL_DSN says mariadb:// but " + where(dsn) + " is MySQL " + version
                         + ": use mysql://");
             }
+            checkTls(statement, dsn);
             checkBinlog(statement, dsn);
             checkGrants(statement, dsn, flavor);
             return flavor;
@@ -41,13 +42,28 @@ public final class DatabasePreflight {
         props.setProperty("connectTimeout", "5000");
         String url;
         if (dsn.declaredFlavor().orElse(ServerFlavor.MYSQL) == ServerFlavor.MARIADB) {
+            dsn.tlsMode().ifPresent(mode -> props.setProperty("sslMode", mode.dsnName()));
             url = "jdbc:mariadb://" + dsn.host() + ":" + dsn.port() + "/";
         } else {
             props.setProperty("allowPublicKeyRetrieval", "true");
-            props.setProperty("sslMode", "PREFERRED");
+            props.setProperty("sslMode", dsn.tlsMode().map(TlsMode::mysqlJdbcName).orElse("PREFERRED"));
             url = "jdbc:mysql://" + dsn.host() + ":" + dsn.port() + "/";
         }
         return DriverManager.getConnection(url, props);
+    }
+
+    /** The connector would be refused later, with a stack trace, where this connection merely used TLS on its own. */
+    private static void checkTls(Statement statement, MysqlDsn dsn) {
+        boolean tlsOnly;
+        try {
+            tlsOnly = "1".equals(queryString(statement, "SELECT @@require_secure_transport"));
+        } catch (SQLException olderServer) {
+            return;
+        }
+        if (tlsOnly && dsn.tlsMode().orElse(TlsMode.DISABLE) == TlsMode.DISABLE) {
+            throw new ConfigurationException("the server at " + where(dsn) + " accepts TLS connections only: add"
+                    + " ?sslMode=verify-ca (or verify-full, trust) to MYSQL_DSN");
+        }
     }
 
     private static void checkBinlog(Statement statement, MysqlDsn dsn) throws SQLException {
@@ -88,6 +104,16 @@ public final class DatabasePreflight {
     }
 
     private static ConfigurationException explain(SQLException e, MysqlDsn dsn) {
+        if (certificateProblem(e)) {
+            return new ConfigurationException("TLS to " + where(dsn) + " failed: the server's certificate is not trusted"
+                    + (dsn.tlsMode().orElse(null) == TlsMode.VERIFY_FULL ? " or does not name " + dsn.host() : "")
+                    + ": add its certificate authority to the JVM's truststore (-Djavax.net.ssl.trustStore=FILE"
+                    + " -Djavax.net.ssl.trustStorePassword=...), or use ?sslMode=trust to encrypt without checking");
+        }
+        if (e.getErrorCode() == 3159 || e.getErrorCode() == 1045 && String.valueOf(e.getMessage()).contains("secure transport")) {
+            return new ConfigurationException("the server at " + where(dsn) + " accepts TLS connections only: add"
+                    + " ?sslMode=verify-ca (or verify-full, trust) to MYSQL_DSN");
+        }
         if (e.getErrorCode() == 1045 || "28000".equals(e.getSQLState())) {
             return new ConfigurationException("the server at " + where(dsn) + " refused user '" + dsn.user()
                     + "': check the user and password in MYSQL_DSN");
@@ -98,6 +124,16 @@ public final class DatabasePreflight {
         }
         return new ConfigurationException("cannot use the database at " + where(dsn) + " (" + firstLine(e.getMessage())
                 + "): is it running and reachable? MYSQL_DSN=" + dsn.redacted(), e);
+    }
+
+    private static boolean certificateProblem(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof javax.net.ssl.SSLHandshakeException || t instanceof java.security.cert.CertificateException
+                    || t instanceof java.security.cert.CertPathValidatorException) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static String queryString(Statement statement, String sql) throws SQLException {

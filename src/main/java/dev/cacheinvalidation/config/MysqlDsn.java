@@ -11,9 +11,9 @@ import java.util.Optional;
  * names a MariaDB server explicitly; {@code mysql://} lets the server tell what it is.
  */
 public record MysqlDsn(Optional<ServerFlavor> declaredFlavor, String user, String password, String host, int port,
-        String database) {
+        String database, Optional<TlsMode> tlsMode) {
 
-    public static final String EXAMPLE = "mysql://user:password@host:3306/app";
+    public static final String EXAMPLE = "mysql://user:password@host:3306/app[?sslMode=verify-ca]";
 
     public static MysqlDsn parse(String dsn) {
         if (dsn == null || dsn.isBlank()) {
@@ -41,7 +41,25 @@ public record MysqlDsn(Optional<ServerFlavor> declaredFlavor, String user, Strin
         String user = decode(colon < 0 ? userInfo : userInfo.substring(0, colon));
         String password = colon < 0 ? "" : decode(userInfo.substring(colon + 1));
         String path = uri.getPath() == null ? "" : uri.getPath().replaceFirst("^/", "");
-        return new MysqlDsn(flavor, user, password, uri.getHost(), uri.getPort() < 0 ? 3306 : uri.getPort(), path);
+        return new MysqlDsn(flavor, user, password, uri.getHost(), uri.getPort() < 0 ? 3306 : uri.getPort(), path,
+                tlsMode(uri.getRawQuery()));
+    }
+
+    /** The only option of the query string: {@code sslMode}. */
+    private static Optional<TlsMode> tlsMode(String query) {
+        if (query == null || query.isEmpty()) {
+            return Optional.empty();
+        }
+        Optional<TlsMode> mode = Optional.empty();
+        for (String option : query.split("&")) {
+            int eq = option.indexOf('=');
+            String name = eq < 0 ? option : option.substring(0, eq);
+            if (!name.equals("sslMode") || eq < 0) {
+                throw malformed("unknown option '" + name + "': the only option is sslMode=" + TlsMode.names());
+            }
+            mode = Optional.of(TlsMode.fromDsn(decode(option.substring(eq + 1))));
+        }
+        return mode;
     }
 
     private static ConfigurationException malformed(String why) {
@@ -54,7 +72,8 @@ public record MysqlDsn(Optional<ServerFlavor> declaredFlavor, String user, Strin
 
     /** The address without the password, for logs and messages. */
     public String redacted() {
-        return declaredFlavor.map(f -> "mariadb").orElse("mysql") + "://" + user + ":***@" + host + ":" + port + "/" + database;
+        return declaredFlavor.map(f -> "mariadb").orElse("mysql") + "://" + user + ":***@" + host + ":" + port + "/" + database
+                + tlsMode.map(mode -> "?sslMode=" + mode.dsnName()).orElse("");
     }
 
     @Override

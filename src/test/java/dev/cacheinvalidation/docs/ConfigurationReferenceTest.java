@@ -22,7 +22,9 @@ class ConfigurationReferenceTest {
     private static final Set<String> CAMEL_PROSE = Set.of("camel.main.name", "camel.main.shutdownTimeout",
             "camel.jbang.dependencies", "camel.management.healthCheckEnabled", "camel.management.metricsEnabled",
             "camel.metrics.enabled", "camel.metrics.enableRoutePolicy", "camel.metrics.enableExchangeEventNotifier",
-            "camel.health.enabled");
+            "camel.health.enabled", "camel.management.infoEnabled", "camel.management.devConsoleEnabled",
+            "camel.management.jolokiaEnabled", "camel.management.uploadEnabled", "camel.management.downloadEnabled",
+            "camel.management.sendEnabled");
 
     @Test
     void everyPropertyIsInTheReadmeTableAndEveryTableKeyIsAProperty() throws IOException {
