@@ -195,32 +195,27 @@ public class StreamClient implements AutoCloseable {
 
     /** XLEN; 0 for a stream that does not exist. */
     public long length(String stream) {
-        try (Jedis jedis = pool.getResource()) {
-            return jedis.xlen(stream);
-        }
+        return jedis().xlen(stream);
     }
 
     /** The stream's consumer groups, each with its oldest pending entry (XINFO GROUPS, XPENDING). */
     public List<AcknowledgedTrim.Group> groups(String stream) {
-        try (Jedis jedis = pool.getResource()) {
-            if (!jedis.exists(stream)) {
-                return List.of();
-            }
-            List<AcknowledgedTrim.Group> groups = new ArrayList<>();
-            for (StreamGroupInfo info : jedis.xinfoGroups(stream)) {
-                StreamEntryID oldestPending = info.getPending() > 0 ? jedis.xpending(stream, info.getName()).getMinId() : null;
-                groups.add(new AcknowledgedTrim.Group(info.getName(), info.getLastDeliveredId(), info.getPending(),
-                        oldestPending));
-            }
-            return groups;
+        UnifiedJedis jedis = jedis();
+        if (!jedis.exists(stream)) {
+            return List.of();
         }
+        List<AcknowledgedTrim.Group> groups = new ArrayList<>();
+        for (StreamGroupInfo info : jedis.xinfoGroups(stream)) {
+            StreamEntryID oldestPending = info.getPending() > 0 ? jedis.xpending(stream, info.getName()).getMinId() : null;
+            groups.add(new AcknowledgedTrim.Group(info.getName(), info.getLastDeliveredId(), info.getPending(),
+                    oldestPending));
+        }
+        return groups;
     }
 
     /** XTRIM MINID: removes the entries before the id; returns how many. */
     public long trimBefore(String stream, StreamEntryID minId) {
-        try (Jedis jedis = pool.getResource()) {
-            return jedis.xtrim(stream, XTrimParams.xTrimParams().minId(minId.toString()));
-        }
+        return jedis().xtrim(stream, XTrimParams.xTrimParams().minId(minId.toString()));
     }
 
     public String ping() {
