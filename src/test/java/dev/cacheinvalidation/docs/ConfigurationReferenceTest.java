@@ -22,7 +22,8 @@ class ConfigurationReferenceTest {
     private static final Set<String> CAMEL_PROSE = Set.of("camel.main.name", "camel.main.shutdownTimeout",
             "camel.jbang.dependencies", "camel.management.healthCheckEnabled", "camel.management.metricsEnabled",
             "camel.metrics.enabled", "camel.metrics.enableRoutePolicy", "camel.metrics.enableExchangeEventNotifier",
-            "camel.health.enabled");
+            "camel.health.enabled", "camel.main.autoConfigurationLogSummary",
+            "camel.beans.quietMySqlConnectorConfiguration", "camel.component.debezium-mysql.configuration");
 
     @Test
     void everyPropertyIsInTheReadmeTableAndEveryTableKeyIsAProperty() throws IOException {
