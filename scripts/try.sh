@@ -124,7 +124,7 @@ done
 grep -q 'Invalidated 5 keys for app.users' "$DEMO_DIR/app.log" \
   || die "the worker did not log 'Invalidated 5 keys for app.users' within 60 s (log: demo/app.log)"
 sleep 0.2
-say "cache keys left: $(redis keys 'user:*' | sort | tr '\n' ' ')"
+say "cache keys left: $(redis keys 'user:*' | sort | paste -sd ' ' -)"
 say "---"
 
 if $exit_after_scenario; then
