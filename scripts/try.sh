@@ -12,11 +12,15 @@
 # Every run starts from a fresh demo/ (the tests use target/servers, never this).
 #
 # Usage: scripts/try.sh [--exit]     --exit: stop everything after the scenario instead of waiting
+#
+# Environment:
+#   TRY_DIR   the demo's directory (default: <repo>/demo); the tests point it elsewhere
 set -euo pipefail
 
 ROOT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT_DIR"
-DEMO_DIR="$ROOT_DIR/demo"
+DEMO_DIR="${TRY_DIR:-$ROOT_DIR/demo}"
+DEMO="${DEMO_DIR#"$ROOT_DIR"/}"   # as messages show it: relative to the repository where it is inside
 JAR=target/cache-invalidation.jar
 export SERVERS_DIR="$DEMO_DIR/servers"
 
@@ -65,7 +69,10 @@ trap 'exit 130' INT TERM
 
 if [ -d "$SERVERS_DIR" ]; then
   scripts/servers.sh clean >/dev/null 2>&1 \
-    || die "could not stop the servers of the last try: SERVERS_DIR=demo/servers scripts/servers.sh status"
+    || die "could not stop the servers of the last try: SERVERS_DIR=$DEMO/servers scripts/servers.sh status"
+fi
+if [ -d "$DEMO_DIR" ] && [ -n "$(ls -A "$DEMO_DIR")" ] && [ ! -e "$DEMO_DIR/app.log" ] && [ ! -d "$DEMO_DIR/servers" ]; then
+  die "$DEMO_DIR holds something else than a demo: not removing it"
 fi
 rm -rf "$DEMO_DIR"
 mkdir -p "$DEMO_DIR"
@@ -81,7 +88,7 @@ done
 
 jvm_options=("${unsafe_allowed[@]}" "-Dcdc.dataDir=$DEMO_DIR/data" "-Dcamel.management.port=$management_port")
 
-say "starting pipeline and worker: java -jar $JAR (log: demo/app.log)"
+say "starting pipeline and worker: java -jar $JAR (log: $DEMO/app.log)"
 : >"$DEMO_DIR/app.log"
 "$JAVA" "${jvm_options[@]}" -jar "$JAR" \
   >>"$DEMO_DIR/app.log" 2>&1 </dev/null &
@@ -100,10 +107,10 @@ health_ready() {
 
 for _ in $(seq 1 600); do
   health_ready && break
-  kill -0 "$app_pid" 2>/dev/null || die "the application stopped (log: demo/app.log)"
+  kill -0 "$app_pid" 2>/dev/null || die "the application stopped (log: $DEMO/app.log)"
   sleep 0.2
 done
-health_ready || die "the application did not get ready within 120 s (log: demo/app.log)"
+health_ready || die "the application did not get ready within 120 s (log: $DEMO/app.log)"
 
 # ------------------------------------------------------------------ the scenario
 
@@ -118,11 +125,11 @@ scripts/servers.sh sql "UPDATE app.users SET email = 'alice.new@example.com' WHE
 
 for _ in $(seq 1 300); do
   grep -q 'Invalidated 5 keys for app.users' "$DEMO_DIR/app.log" && break
-  kill -0 "$app_pid" 2>/dev/null || die "the application stopped (log: demo/app.log)"
+  kill -0 "$app_pid" 2>/dev/null || die "the application stopped (log: $DEMO/app.log)"
   sleep 0.2
 done
 grep -q 'Invalidated 5 keys for app.users' "$DEMO_DIR/app.log" \
-  || die "the worker did not log 'Invalidated 5 keys for app.users' within 60 s (log: demo/app.log)"
+  || die "the worker did not log 'Invalidated 5 keys for app.users' within 60 s (log: $DEMO/app.log)"
 sleep 0.2
 say "cache keys left: $(redis keys 'user:*' | sort | paste -sd ' ' -)"
 say "---"
@@ -132,10 +139,10 @@ if $exit_after_scenario; then
 fi
 
 cat >&2 <<EOF
-[try] Running: pipeline and worker (pid $app_pid, log demo/app.log), MariaDB and Redis of demo/servers.
+[try] Running: pipeline and worker (pid $app_pid, log $DEMO/app.log), MariaDB and Redis of $DEMO/servers.
 [try] Go on by hand in another terminal:
     cd $ROOT_DIR
-    export SERVERS_DIR=demo/servers
+    export SERVERS_DIR=$DEMO/servers
     eval "\$(scripts/servers.sh env)"        # MYSQL_DSN, MYSQL_ADMIN_DSN, REDIS_URI
     scripts/servers.sh redis mset product:1 x product:1:details x category:10:products x product:2 x
     scripts/servers.sh sql "UPDATE app.products SET price = 10.99 WHERE id = 1"
@@ -145,4 +152,4 @@ cat >&2 <<EOF
 EOF
 wait "$app_pid" || true
 app_pid=""
-say "the application stopped (log: demo/app.log)"
+say "the application stopped (log: $DEMO/app.log)"
