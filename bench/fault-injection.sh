@@ -69,14 +69,14 @@ finish() {
 }
 trap finish EXIT
 
-MVN=(mvn -B -q -Dstyle.color=never ${MVN_FLAGS:-})
+MVN=(./mvnw -B -q -Dstyle.color=never ${MVN_FLAGS:-})
 if [ "${FAULTS_SKIP_BUILD:-}" != 1 ]; then
   log "building the jar and the test classes"
   "${MVN[@]}" package -DskipTests >&2
 fi
 [ -f target/cache-invalidation.jar ] || { log "target/cache-invalidation.jar is missing"; exit 1; }
 [ -f target/test-classes/dev/cacheinvalidation/faults/FaultInjectionHarness.class ] \
-  || { log "the test classes are missing (mvn -B -q package -DskipTests builds them)"; exit 1; }
+  || { log "the test classes are missing (./mvnw -B -q package -DskipTests builds them)"; exit 1; }
 "${MVN[@]}" dependency:build-classpath -Dmdep.outputFile="$WORK_DIR/classpath" >&2
 
 log "starting private MariaDB and Redis"

@@ -44,7 +44,7 @@ case "$FIGURE" in
   catchup|drain|latency|startup|jmh|consistency|all) ;;
   jfr-top)
     [ $# -ge 1 ] || { echo "usage: $0 jfr-top FILE.jfr [thread-name-regex]" >&2; exit 2; }
-    [ -f target/test-classes/dev/cacheinvalidation/bench/JfrTop.class ] || mvn -B -q test-compile
+    [ -f target/test-classes/dev/cacheinvalidation/bench/JfrTop.class ] || ./mvnw -B -q test-compile
     exec java -cp target/test-classes dev.cacheinvalidation.bench.JfrTop "$@"
     ;;
   -h|--help|help)
@@ -94,9 +94,9 @@ build_copy() {
 for attempt in 1 2 3; do
   if [ "${BENCH_SKIP_BUILD:-}" != 1 ]; then
     log "building the jar and the test classes"
-    mvn -B -q package -DskipTests
-    [ -f target/test-classes/META-INF/BenchmarkList ] || mvn -B -q test-compile
-    mvn -B -q dependency:build-classpath -Dmdep.outputFile=target/bench-classpath.txt
+    ./mvnw -B -q package -DskipTests
+    [ -f target/test-classes/META-INF/BenchmarkList ] || ./mvnw -B -q test-compile
+    ./mvnw -B -q dependency:build-classpath -Dmdep.outputFile=target/bench-classpath.txt
   fi
   if build_copy; then break; fi
   [ "$attempt" = 3 ] && { log "the build in target/ is incomplete (another build running?)"; exit 1; }

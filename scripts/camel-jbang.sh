@@ -2,7 +2,7 @@
 #
 # The Camel JBang command line (`camel`) for machines without the jbang launcher: runs
 # main.CamelJBang of org.apache.camel:camel-jbang-main on the classpath that jbang/pom.xml
-# resolves with Maven (cached under target/camel-jbang/, resolved again when jbang/pom.xml
+# resolves with the project's Maven wrapper, ./mvnw (cached under target/camel-jbang/, resolved again when jbang/pom.xml
 # changes or a jar of it is gone).
 #
 # Usage: scripts/camel-jbang.sh <camel arguments>, for example from the repository root:
@@ -37,11 +37,10 @@ classpath_is_current() {
 }
 
 if ! classpath_is_current; then
-  command -v mvn >/dev/null 2>&1 || { log "Maven (mvn) is needed to resolve the Camel JBang classpath"; exit 1; }
   log "resolving the Camel JBang classpath from jbang/pom.xml"
   mkdir -p "$CACHE_DIR"
   tmp="$CLASSPATH_FILE.$$"
-  mvn -B -q -Dstyle.color=never -f "$POM" dependency:build-classpath -Dmdep.outputFile="$tmp" >&2
+  "$ROOT_DIR/mvnw" -B -q -Dstyle.color=never -f "$POM" dependency:build-classpath -Dmdep.outputFile="$tmp" >&2
   mv -f "$tmp" "$CLASSPATH_FILE"
   sha256sum < "$POM" > "$STAMP_FILE"
 fi

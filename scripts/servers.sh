@@ -143,10 +143,9 @@ unpack_jar() {
     fi
     [ -e "$tmp/$entry" ] || die "$jar holds no $entry"
     chmod -R u+x "$tmp/$entry"
-    mkdir -p "$target"
-    # another start may have unpacked it meanwhile: keep the first
     mkdir -p "$target/$(dirname "$entry")"
-    mv "$tmp/$entry" "$target/$entry" 2>/dev/null || [ -e "$target/$entry" ] || die "could not unpack into $target"
+    # another start may have unpacked it meanwhile: keep the first
+    mv -T "$tmp/$entry" "$target/$entry" 2>/dev/null || [ -e "$target/$entry" ] || die "could not unpack into $target"
     rm -rf "$tmp"
   fi
   printf '%s\n' "$target/$entry"

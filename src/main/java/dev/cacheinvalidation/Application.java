@@ -61,6 +61,8 @@ public final class Application {
     }
 
     public static void main(String[] args) throws Exception {
+        // before anything uses java.util.logging (the binlog client does): its records go to log4j like all others
+        System.setProperty("java.util.logging.manager", "org.apache.logging.log4j.jul.LogManager");
         Role role = Role.ALL;
         String[] rest = args;
         if (args.length > 0 && !args[0].startsWith("-")) {

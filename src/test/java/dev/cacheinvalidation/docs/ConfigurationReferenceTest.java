@@ -24,7 +24,8 @@ class ConfigurationReferenceTest {
             "camel.metrics.enabled", "camel.metrics.enableRoutePolicy", "camel.metrics.enableExchangeEventNotifier",
             "camel.health.enabled", "camel.management.infoEnabled", "camel.management.devConsoleEnabled",
             "camel.management.jolokiaEnabled", "camel.management.uploadEnabled", "camel.management.downloadEnabled",
-            "camel.management.sendEnabled");
+            "camel.management.sendEnabled", "camel.main.autoConfigurationLogSummary",
+            "camel.beans.quietMySqlConnectorConfiguration", "camel.component.debezium-mysql.configuration");
 
     @Test
     void everyPropertyIsInTheReadmeTableAndEveryTableKeyIsAProperty() throws IOException {

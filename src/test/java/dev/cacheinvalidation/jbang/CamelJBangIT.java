@@ -136,7 +136,7 @@ class CamelJBangIT {
     private static void installPackagedArtifact() throws Exception {
         Path jar = Path.of("target/cache-invalidation.jar");
         assertThat(jar).as("the packaged jar (mvn package)").exists();
-        Process mvn = new ProcessBuilder("mvn", "-B", "-q", "-Dstyle.color=never", "install:install-file",
+        Process mvn = new ProcessBuilder(Path.of("mvnw").toAbsolutePath().toString(), "-B", "-q", "-Dstyle.color=never", "install:install-file",
                 "-Dfile=" + jar, "-DpomFile=pom.xml").redirectErrorStream(true).start();
         String output;
         try (InputStream in = mvn.getInputStream()) {
