@@ -15,6 +15,7 @@
 # Options (after the figure), passed to each figure's main, which ignores those it does not know:
 #   --runs N (catchup, drain, startup)     --rows N --rounds N --warm-rounds N --histogram (catchup)
 #   --events N --tuned k=v,... --no-seed (drain)
+#   --cache cluster (drain): the cache on a 3-master Redis Cluster on loopback against the standalone cache
 #   --duration S --warmup S --rate N --tx-rows N --connections N (latency)
 #   --readers N --writers N --fill-delay MS --hot N --duration S --rate N --tx-rows N --read-pause MS --warmup S
 #   --settle S --protocols plain,redelete,lease --cost-seconds S --cost-threads N (consistency)

@@ -62,10 +62,10 @@ public final class RedisConnection implements AutoCloseable {
     private final int socketTimeoutMs;
     private final int maxConnections;
     private int replicasToWaitFor;
-    private UnifiedJedis jedis;
+    private volatile UnifiedJedis jedis;
     private ConnectionProvider provider;
     private ClusterConnectionProvider cluster;
-    private Topology topology;
+    private volatile Topology topology;
     private boolean closed;
 
     private RedisConnection(RedisAddress address, String clientName, int socketTimeoutMs, int maxConnections) {
@@ -94,7 +94,12 @@ public final class RedisConnection implements AutoCloseable {
     }
 
     /** The client for commands on one key (or keys of one slot). */
-    public synchronized UnifiedJedis commands() {
+    public UnifiedJedis commands() {
+        UnifiedJedis connected = jedis;
+        return connected != null ? connected : connectOnce();
+    }
+
+    private synchronized UnifiedJedis connectOnce() {
         if (closed) {
             throw new IllegalStateException("the connection to " + address + " is closed");
         }
@@ -127,8 +132,8 @@ public final class RedisConnection implements AutoCloseable {
                     address.clientConfig(socketTimeoutMs, clientName), pool, new LinkedHashSet<>(address.nodes()),
                     sentinelConfig);
             provider = sentineled;
-            jedis = new JedisSentineled(sentineled);
             topology = Topology.SENTINEL;
+            jedis = new JedisSentineled(sentineled);
             return;
         }
         if (isCluster()) {
@@ -139,15 +144,16 @@ public final class RedisConnection implements AutoCloseable {
             cluster = new ClusterConnectionProvider(new LinkedHashSet<>(address.nodes()),
                     address.clientConfig(socketTimeoutMs, clientName), pool);
             provider = cluster;
-            jedis = new JedisCluster(cluster, CLUSTER_MAX_ATTEMPTS, Duration.ofMillis((long) socketTimeoutMs * CLUSTER_MAX_ATTEMPTS));
             topology = Topology.CLUSTER;
+            jedis = new JedisCluster(cluster, CLUSTER_MAX_ATTEMPTS, Duration.ofMillis((long) socketTimeoutMs * CLUSTER_MAX_ATTEMPTS));
             return;
         }
         PooledConnectionProvider pooled = new PooledConnectionProvider(address.hostAndPort(),
                 address.clientConfig(socketTimeoutMs, clientName), pool);
         provider = pooled;
-        jedis = new JedisPooled(pooled);
         topology = Topology.STANDALONE;
+        // published last: commands() reads it without the lock
+        jedis = new JedisPooled(pooled);
     }
 
     /** Asks the seed nodes in turn, until one answers, whether they run in cluster mode. */

@@ -15,9 +15,15 @@ import java.util.function.DoubleSupplier;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.cacheinvalidation.config.RedisAddress;
+import dev.cacheinvalidation.it.LocalRedisCluster;
 import dev.cacheinvalidation.it.TestServers;
+import redis.clients.jedis.AbstractPipeline;
 import redis.clients.jedis.Jedis;
+import redis.clients.jedis.JedisCluster;
+import redis.clients.jedis.JedisPooled;
 import redis.clients.jedis.Pipeline;
+import redis.clients.jedis.UnifiedJedis;
 import redis.clients.jedis.StreamEntryID;
 import redis.clients.jedis.exceptions.JedisDataException;
 import redis.clients.jedis.params.XReadGroupParams;
@@ -33,7 +39,9 @@ import redis.clients.jedis.resps.StreamEntry;
  * once (MULTI/EXEC) to the stream it reads; the target is judged on the default worker when warm.
  * <p>
  * Flags: {@code --runs 2 --events 50000}; {@code --tuned worker.batchSize=500,...} adds a quiet run with those
- * settings; {@code --no-seed} skips the baseline.
+ * settings; {@code --no-seed} skips the baseline. {@code --cache cluster} measures instead the same quiet worker
+ * with the cache on a 3-master Redis Cluster on loopback (the stream standalone), against the standalone cache in
+ * the same run.
  */
 public final class DrainBench {
 
@@ -44,6 +52,10 @@ public final class DrainBench {
         int runs = flags.integer("runs", 2);
         int events = flags.integer("events", 50_000);
         TestServers servers = BenchSupport.servers();
+        if ("cluster".equals(flags.text("cache", "standalone"))) {
+            clusterAgainstStandalone(servers, runs, events);
+            return;
+        }
         List<String> quiet = List.of("-Xmx128m", "-Dlog4j2.configurationFile=classpath:log4j2.properties,"
                 + Path.of("bench/log4j2-quiet.properties").toAbsolutePath());
         List<String> tuned = new ArrayList<>(quiet);
@@ -109,18 +121,62 @@ public final class DrainBench {
         }
     }
 
+    /** The quiet worker draining into a 3-master cluster and into the standalone Redis, alternately, each run. */
+    static void clusterAgainstStandalone(TestServers servers, int runs, int events) throws Exception {
+        List<String> quiet = List.of("-Xmx128m", "-Dlog4j2.configurationFile=classpath:log4j2.properties,"
+                + Path.of("bench/log4j2-quiet.properties").toAbsolutePath());
+        List<String> standalone = new ArrayList<>();
+        List<String> clustered = new ArrayList<>();
+        List<String> ratios = new ArrayList<>();
+        boolean met = true;
+        try (LocalRedisCluster cluster = LocalRedisCluster.start(BenchSupport.runDir().resolve("redis-cluster"), 3, 0);
+                JedisCluster cache = cluster.client(); JedisPooled local = new JedisPooled(
+                        RedisAddress.parse(servers.redisUri()).hostAndPort(),
+                        RedisAddress.parse(servers.redisUri()).clientConfig(10_000, "bench"))) {
+            for (int run = 1; run <= runs; run++) {
+                Drain single = javaWorker(servers, run, "quiet-standalone", events, quiet, local, null);
+                Drain spread = javaWorker(servers, run, "quiet-cluster", events, quiet, cache, cluster.uri());
+                standalone.add(num(single.rate()) + " cold, " + num(single.warmRate()) + " warm");
+                clustered.add(num(spread.rate()) + " cold, " + num(spread.warmRate()) + " warm");
+                double warmRatio = spread.warmRate() / single.warmRate();
+                ratios.add(String.format(Locale.ROOT, "%.0f %% cold, %.0f %% warm", 100 * spread.rate() / single.rate(),
+                        100 * warmRatio));
+                met &= warmRatio >= 0.8 && single.complete() && spread.complete();
+            }
+        }
+        row("(2c) Worker drain, cache on a 3-master cluster, " + num(events) + " events x 5 keys, 1 worker, line quieted",
+                "cluster " + String.join(" / ", clustered) + " events/s; standalone " + String.join(" / ", standalone)
+                        + " events/s; cluster / standalone " + String.join("; ", ratios) + (met ? "" : " **MISSED**"),
+                ">= 80 % of standalone (warm)", "the standalone cache in the same run");
+    }
+
     static Drain javaWorker(TestServers servers, int run, String variant, int events, List<String> jvmOptions)
             throws Exception {
+        try (JedisPooled cache = new JedisPooled(
+                RedisAddress.parse(servers.redisUri()).hostAndPort(),
+                RedisAddress.parse(servers.redisUri()).clientConfig(10_000, "bench"))) {
+            return javaWorker(servers, run, variant, events, jvmOptions, cache, null);
+        }
+    }
+
+    /** One worker process; the keys live in {@code cache} ({@code cacheUri}, null: the stream's Redis). */
+    static Drain javaWorker(TestServers servers, int run, String variant, int events, List<String> jvmOptions,
+            UnifiedJedis cache, String cacheUri) throws Exception {
         String stream = "bench:drain:" + System.currentTimeMillis() + ":" + variant;
+        Map<String, String> properties = new java.util.HashMap<>(Map.of("stream.key", stream, "worker.consumerName", "bench"));
+        if (cacheUri != null) {
+            properties.put("cache.uri", cacheUri);
+        }
         try (Jedis jedis = servers.redis()) {
-            prepare(jedis, stream, events);
+            prepareKeys(cache, events);
+            appendAtOnce(jedis, stream, events);
             Drain d;
             try (BenchSupport.App worker = BenchSupport.App.start("drain-" + run + "-" + variant, "worker", jvmOptions,
-                    Map.of("stream.key", stream, "worker.consumerName", "bench"), servers)) {
+                    properties, servers)) {
                 Marks m = awaitDrained(jedis, stream, 0, events, worker::alive, worker::cpuSeconds,
                         () -> BenchSupport.redisCpuSeconds(servers));
                 String memory = worker.memorySummary();
-                long left = keysLeft(jedis, events);
+                long left = keysLeft(cache, events);
                 d = new Drain(events, m.first(), m.done(), worker.startNanos, left, memory);
                 double cpu = m.used(0);
                 detail("drain run %d, java worker, %s: %s events/s from first read (%s), %s from process start;"
@@ -129,11 +185,11 @@ public final class DrainBench {
                         cpu, num(events / Math.max(0.01, cpu)), m.used(1), left, memory, BenchSupport.loadAverage());
                 if (d.complete()) {
                     // the same process again, its JIT warm: a worker that runs all day drains at this rate
-                    prepareKeys(jedis, events);
+                    prepareKeys(cache, events);
                     appendAtOnce(jedis, stream, events);
                     Marks w = awaitDrained(jedis, stream, events, events, worker::alive, worker::cpuSeconds,
                             () -> BenchSupport.redisCpuSeconds(servers));
-                    long warmLeft = keysLeft(jedis, events);
+                    long warmLeft = keysLeft(cache, events);
                     Drain warm = new Drain(events, w.first(), w.done(), worker.startNanos, warmLeft, memory);
                     detail("drain run %d, java worker, %s, same process when warm: %s events/s (%s); worker CPU %.1f s"
                             + " (%s events per CPU-second), Redis CPU %.1f s; keys left %d (load %s)", run, variant,
@@ -230,6 +286,38 @@ public final class DrainBench {
             }
         }
         p.sync();
+    }
+
+    /** The same on a single server or a cluster (a pipeline per 2,000 events, to each master its keys). */
+    static void prepareKeys(UnifiedJedis cache, int events) {
+        for (int from = 1; from <= events; from += 2000) {
+            try (AbstractPipeline p = cache.pipelined()) {
+                for (int i = from; i < Math.min(events + 1, from + 2000); i++) {
+                    for (String key : keys(i)) {
+                        p.set(key, "cached");
+                    }
+                }
+                p.sync();
+            }
+        }
+    }
+
+    /** Keys of the events still in {@code cache}, one EXISTS per key (keys of a cluster live in many slots). */
+    static long keysLeft(UnifiedJedis cache, int events) {
+        long left = 0;
+        for (int from = 1; from <= events; from += 2000) {
+            List<redis.clients.jedis.Response<Boolean>> found = new ArrayList<>();
+            try (AbstractPipeline p = cache.pipelined()) {
+                for (int i = from; i < Math.min(events + 1, from + 2000); i++) {
+                    for (String key : keys(i)) {
+                        found.add(p.exists(key));
+                    }
+                }
+                p.sync();
+            }
+            left += found.stream().filter(redis.clients.jedis.Response::get).count();
+        }
+        return left;
     }
 
     static List<String> keys(int id) {

@@ -135,4 +135,52 @@ class RedisAddressTest {
     void redactedWithoutCredentialsIsThePlainAddress() {
         assertThat(RedisAddress.parse("redis://cache").redacted()).isEqualTo("redis://cache:6379/0");
     }
+
+    @Test
+    void commaSeparatedSeedNodesAreAllKept() {
+        RedisAddress address = RedisAddress.parse("redis://:pw@node-a:7000,node-b:7001,node-c");
+
+        assertThat(address.nodes()).extracting(Object::toString).containsExactly("node-a:7000", "node-b:7001", "node-c:6379");
+        assertThat(address.password()).isEqualTo("pw");
+        assertThat(address.isSentinel()).isFalse();
+        assertThat(address.redacted()).isEqualTo("redis://:***@node-a:7000,node-b:7001,node-c:6379/0");
+    }
+
+    @Test
+    void sentinelUriNamesTheSentinelsTheDatabaseAndTheMaster() {
+        RedisAddress address = RedisAddress.parse("redis-sentinel://worker:topsecret@s1:26379,s2:26380,s3/2#cache-master");
+
+        assertThat(address.isSentinel()).isTrue();
+        assertThat(address.sentinelMaster()).isEqualTo("cache-master");
+        assertThat(address.nodes()).extracting(Object::toString).containsExactly("s1:26379", "s2:26380", "s3:26379");
+        assertThat(address.database()).isEqualTo(2);
+        assertThat(address.user()).isEqualTo("worker");
+        assertThat(address.redacted()).isEqualTo("redis-sentinel://worker:***@s1:26379,s2:26380,s3:26379/2#cache-master")
+                .doesNotContain("topsecret");
+    }
+
+    @Test
+    void ipv6AddressesInBrackets() {
+        RedisAddress address = RedisAddress.parse("redis://[::1]:7000,[::1]:7001");
+
+        assertThat(address.nodes()).extracting(node -> node.getHost()).containsExactly("::1", "::1");
+        assertThat(address.nodes()).extracting(node -> node.getPort()).containsExactly(7000, 7001);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {
+        "redis-sentinel://s1:26379",
+        "redis-sentinel://s1:26379/0#",
+        "redis://cache:6379#master",
+        "redis://cache:notaport",
+        "redis://cache:6379,:6380",
+        "redis://worker:topsecret@cache:99999"
+    })
+    void malformedTopologyUrisAreConfigurationErrorsNamingTheSetting(String value) {
+        ConfigurationException error = catchThrowableOfType(ConfigurationException.class,
+                () -> RedisAddress.parse(value, "CACHE_URI"));
+
+        assertThat(error).isNotNull();
+        assertThat(error.getMessage()).contains("CACHE_URI").doesNotContain("topsecret");
+    }
 }
