@@ -7,6 +7,9 @@
 #   bench/run.sh latency   (3) end-to-end latency at 5,000 changes/s, pipeline + worker (20 s; --duration 60)
 #   bench/run.sh startup   (5) process start to "Connected to binlog" (2 runs)
 #   bench/run.sh jmh       (6) the JavaScript step per event (JMH, ScriptStepBenchmark)
+#   bench/run.sh bulk      (7) one transaction of 1,000,000 rows at -Xmx256m against the catch-up of as many changes
+#                          in transactions of 100; (8) workers stopped while 1,500,000 changes commit above a stream
+#                          bound of 1,000,000, then one worker (not part of all: about 10 minutes)
 #   bench/run.sh all       all of the above; (4) memory comes with catchup, drain and latency
 #   bench/run.sh jfr-top FILE.jfr [THREAD-REGEX]   where the CPU samples of a flight recording are
 #
@@ -14,6 +17,7 @@
 #   --runs N (catchup, drain, startup)     --rows N --rounds N --warm-rounds N --histogram (catchup)
 #   --events N --tuned k=v,... --no-seed (drain)
 #   --duration S --warmup S --rate N --tx-rows N --connections N (latency)
+#   --rows N --backlog N --bound N --skip-reference --skip-transaction --skip-outage (bulk)
 #   --jfr   a flight recording of every application process (.jfr files in the run directory)
 #
 # BENCH_APP_OPTS="-Xmx512m -Dkey=value" adds JVM options and properties to every application process (experiments;
@@ -37,7 +41,7 @@ FIGURE="${1:-all}"
 [ $# -gt 0 ] && shift
 
 case "$FIGURE" in
-  catchup|drain|latency|startup|jmh|all) ;;
+  catchup|drain|latency|startup|jmh|bulk|all) ;;
   jfr-top)
     [ $# -ge 1 ] || { echo "usage: $0 jfr-top FILE.jfr [thread-name-regex]" >&2; exit 2; }
     [ -f target/test-classes/dev/cacheinvalidation/bench/JfrTop.class ] || mvn -B -q test-compile
@@ -48,7 +52,7 @@ case "$FIGURE" in
     exit 0
     ;;
   *)
-    echo "usage: $0 [catchup|drain|latency|startup|jmh|all|jfr-top FILE] [options]" >&2
+    echo "usage: $0 [catchup|drain|latency|startup|jmh|bulk|all|jfr-top FILE] [options]" >&2
     exit 2
     ;;
 esac
@@ -145,6 +149,7 @@ run_figure() {
     drain) bench_java dev.cacheinvalidation.bench.DrainBench ${ARGS[@]+"${ARGS[@]}"} ;;
     latency) bench_java dev.cacheinvalidation.bench.LatencyBench ${ARGS[@]+"${ARGS[@]}"} ;;
     startup) bench_java dev.cacheinvalidation.bench.StartupBench ${ARGS[@]+"${ARGS[@]}"} ;;
+    bulk) bench_java dev.cacheinvalidation.bench.BulkBench ${ARGS[@]+"${ARGS[@]}"} ;;
     jmh)
       java -cp "$CP" -Dbench.script="$BUILD/app/routes/cache-keys.js" org.openjdk.jmh.Main ScriptStepBenchmark \
         -f 1 -wi 3 -i 5 -rf json -rff "$RUN_DIR/jmh.json" \
