@@ -26,7 +26,7 @@
 #
 # Each run starts private MariaDB and Redis instances (scripts/servers.sh, in a fresh temporary SERVERS_DIR unless
 # SERVERS_DIR is set) and stops them at the end, builds the jar and the test classes (BENCH_SKIP_BUILD=1 skips
-# that), prints a markdown table and writes bench/results/latest.md; the latency figure also writes
+# that), prints a markdown table and writes bench/results/latest.md (bulk: bench/results/bulk.md); the latency figure also writes
 # bench/results/latency.png. Logs of the application processes: target/bench/<figure>-<time>/.
 
 set -euo pipefail
