@@ -9,6 +9,9 @@
 #   bench/run.sh jmh       (6) the JavaScript step per event (JMH, ScriptStepBenchmark)
 #   bench/run.sh consistency  (7) racing read-through readers: plain GET/SET, + second delete, lease protocol;
 #                          (8) lease-get + lease-fill against GET + SET (30 s per protocol)
+#   bench/run.sh bulk      (9) one transaction of 1,000,000 rows at -Xmx256m against the catch-up of as many changes
+#                          in transactions of 100; (10) workers stopped while 1,500,000 changes commit above a stream
+#                          bound of 1,000,000, then one worker (not part of all: about 10 minutes)
 #   bench/run.sh all       all of the above; (4) memory comes with catchup, drain and latency
 #   bench/run.sh jfr-top FILE.jfr [THREAD-REGEX]   where the CPU samples of a flight recording are
 #
@@ -19,6 +22,7 @@
 #   --duration S --warmup S --rate N --tx-rows N --connections N (latency)
 #   --readers N --writers N --fill-delay MS --hot N --duration S --rate N --tx-rows N --read-pause MS --warmup S
 #   --settle S --protocols plain,redelete,lease --cost-seconds S --cost-threads N (consistency)
+#   --rows N --backlog N --bound N --skip-reference --skip-transaction --skip-outage (bulk)
 #   --jfr   a flight recording of every application process (.jfr files in the run directory)
 #
 # BENCH_APP_OPTS="-Xmx512m -Dkey=value" adds JVM options and properties to every application process (experiments;
@@ -27,7 +31,7 @@
 #
 # Each run starts private MariaDB and Redis instances (scripts/servers.sh, in a fresh temporary SERVERS_DIR unless
 # SERVERS_DIR is set) and stops them at the end, builds the jar and the test classes (BENCH_SKIP_BUILD=1 skips
-# that), prints a markdown table and writes bench/results/latest.md; the latency figure also writes
+# that), prints a markdown table and writes bench/results/latest.md (bulk: bench/results/bulk.md); the latency figure also writes
 # bench/results/latency.png. Logs of the application processes: target/bench/<figure>-<time>/.
 
 set -euo pipefail
@@ -42,7 +46,7 @@ FIGURE="${1:-all}"
 [ $# -gt 0 ] && shift
 
 case "$FIGURE" in
-  catchup|drain|latency|startup|jmh|consistency|all) ;;
+  catchup|drain|latency|startup|jmh|consistency|bulk|all) ;;
   jfr-top)
     [ $# -ge 1 ] || { echo "usage: $0 jfr-top FILE.jfr [thread-name-regex]" >&2; exit 2; }
     [ -f target/test-classes/dev/cacheinvalidation/bench/JfrTop.class ] || ./mvnw -B -q test-compile
@@ -53,7 +57,7 @@ case "$FIGURE" in
     exit 0
     ;;
   *)
-    echo "usage: $0 [catchup|drain|latency|startup|jmh|consistency|all|jfr-top FILE] [options]" >&2
+    echo "usage: $0 [catchup|drain|latency|startup|jmh|consistency|bulk|all|jfr-top FILE] [options]" >&2
     exit 2
     ;;
 esac
@@ -151,6 +155,7 @@ run_figure() {
     latency) bench_java dev.cacheinvalidation.bench.LatencyBench ${ARGS[@]+"${ARGS[@]}"} ;;
     startup) bench_java dev.cacheinvalidation.bench.StartupBench ${ARGS[@]+"${ARGS[@]}"} ;;
     consistency) bench_java dev.cacheinvalidation.bench.ConsistencyBench ${ARGS[@]+"${ARGS[@]}"} ;;
+    bulk) bench_java dev.cacheinvalidation.bench.BulkBench ${ARGS[@]+"${ARGS[@]}"} ;;
     jmh)
       java -cp "$CP" -Dbench.script="$BUILD/app/routes/cache-keys.js" org.openjdk.jmh.Main ScriptStepBenchmark \
         -f 1 -wi 3 -i 5 -rf json -rff "$RUN_DIR/jmh.json" \

@@ -41,7 +41,8 @@ public class InFlightEvents implements CamelContextAware {
 
     synchronized void admitOne() {
         boolean waited = false;
-        while (inFlight >= limit && handedOver > 0) {
+        // while stopping, the writer may give up on its batch (it is read again on start): waiting would hang the stop
+        while (inFlight >= limit && handedOver > 0 && !stopping()) {
             waited = true;
             try {
                 wait(WAIT_SLICE_MS);
@@ -55,6 +56,10 @@ public class InFlightEvents implements CamelContextAware {
             waits++;
         }
         inFlight++;
+    }
+
+    private boolean stopping() {
+        return camelContext != null && (camelContext.isStopping() || camelContext.isStopped());
     }
 
     /** Route step as a batch leaves the aggregator for the writer. */

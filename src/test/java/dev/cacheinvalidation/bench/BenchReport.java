@@ -15,7 +15,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 
 /**
  * Collects the rows the figures wrote to the run directory (and the JMH result, if any) into one markdown table
- * with the machine in its header; prints it and writes {@code bench/results/latest.md} (and copies the run's
+ * with the machine in its header; prints it and writes {@code bench/results/latest.md} ({@code bulk.md} for
+ * {@code bench/run.sh bulk}) (and copies the run's
  * latency chart to {@code bench/results/latency.png}).
  * <p>
  * Arguments: the command line that produced the run and the revision measured, for the record.
@@ -52,7 +53,9 @@ public final class BenchReport {
             Files.copy(dir.resolve("latency.png"), Path.of("bench/results/latency.png"), StandardCopyOption.REPLACE_EXISTING);
             md.append("\n![end-to-end latency](latency.png)\n");
         }
-        Files.writeString(Path.of("bench/results/latest.md"), md.toString());
+        // the bulk figure takes long and is run apart: its table is kept apart from the last full run's
+        String file = args.length > 0 && args[0].matches(".*bench/run\\.sh bulk\\b.*") ? "bulk.md" : "latest.md";
+        Files.writeString(Path.of("bench/results", file), md.toString());
         System.out.println();
         System.out.println(md);
     }
