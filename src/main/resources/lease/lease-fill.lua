@@ -12,6 +12,9 @@ end
 if ARGV[2] == nil then
   return redis.error_reply('ERR lease-fill: ARGV[2] must be the value')
 end
+if string.sub(ARGV[2], 1, #MARKER) == MARKER then
+  return redis.error_reply('ERR lease-fill: a value must not start with the lease marker (a NUL byte and "lease:")')
+end
 if not ttlMs or ttlMs < 0 or ttlMs ~= math.floor(ttlMs) then
   return redis.error_reply('ERR lease-fill: ARGV[3] must be the TTL in whole milliseconds (0 for none)')
 end

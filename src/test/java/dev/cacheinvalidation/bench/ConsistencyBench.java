@@ -81,8 +81,12 @@ public final class ConsistencyBench {
         }
     }
 
+    /**
+     * @param staleHitsOver1s the reads stale by more than 1 s that came from the cache: a value waiting for its
+     *                        invalidation (the rest were loads slowed by the fill delay)
+     */
     record Outcome(Protocol protocol, long reads, long staleOver1s, long staleOver10s, long maxStaleMs,
-            int staleAtRest, int hotKeys, long changes, long refusedFills, long busyReads) {
+            long staleHitsOver1s, int staleAtRest, int hotKeys, long changes, long refusedFills, long busyReads) {
 
         String nines() {
             if (reads == 0) {
@@ -161,9 +165,12 @@ public final class ConsistencyBench {
                             warmedUp = true;
                         }
                         Outcome outcome = new Round(servers, settings, protocol, settings.durationSeconds()).run(admin, stream);
-                        detail("consistency, %s: %s; %,d changes, %,d fills refused, %,d reads while another held the"
-                                + " lease", protocol.label, outcome.summary(), outcome.changes(), outcome.refusedFills(),
-                                outcome.busyReads());
+                        detail("consistency, %s: %s; of the reads stale > 1 s, %,d from the cache (a value waiting"
+                                + " for its invalidation); %,d changes (%,.0f/s), %,d fills refused, %,d reads while"
+                                + " another held the lease (load %s)", protocol.label, outcome.summary(),
+                                outcome.staleHitsOver1s(), outcome.changes(),
+                                outcome.changes() / (double) settings.durationSeconds(), outcome.refusedFills(),
+                                outcome.busyReads(), BenchSupport.loadAverage());
                         outcomes.add(outcome);
                     }
                 } finally {
@@ -206,6 +213,7 @@ public final class ConsistencyBench {
         private final AtomicLong reads = new AtomicLong();
         private final AtomicLong staleOver1s = new AtomicLong();
         private final AtomicLong staleOver10s = new AtomicLong();
+        private final AtomicLong staleHitsOver1s = new AtomicLong();
         private final LongAccumulator maxStaleNanos = new LongAccumulator(Math::max, 0);
         private final AtomicLong changes = new AtomicLong();
         private final AtomicLong refusedFills = new AtomicLong();
@@ -276,7 +284,8 @@ public final class ConsistencyBench {
                 }
             }
             return new Outcome(protocol, reads.get(), staleOver1s.get(), staleOver10s.get(),
-                    TimeUnit.NANOSECONDS.toMillis(maxStaleNanos.get()), staleAtRest, hot, changes.get(),
+                    TimeUnit.NANOSECONDS.toMillis(maxStaleNanos.get()), staleHitsOver1s.get(), staleAtRest, hot,
+                    changes.get(),
                     refusedFills.get(), busyReads.get());
         }
 
@@ -346,10 +355,12 @@ public final class ConsistencyBench {
                     int i = random.nextInt(settings.hotKeys());
                     String key = key(i);
                     String value;
+                    boolean hit = false;
                     if (protocol == Protocol.LEASE) {
                         LeaseReply reply = cache.leaseGet(key);
-                        if (reply instanceof LeaseReply.Hit hit) {
-                            value = hit.value();
+                        if (reply instanceof LeaseReply.Hit cached) {
+                            value = cached.value();
+                            hit = true;
                         } else {
                             value = load(select, i, random);
                             if (reply instanceof LeaseReply.Lease lease) {
@@ -362,12 +373,13 @@ public final class ConsistencyBench {
                         }
                     } else {
                         value = redis.get(key);
+                        hit = value != null;
                         if (value == null) {
                             value = load(select, i, random);
                             redis.set(key, value);
                         }
                     }
-                    check(i, Long.parseLong(value));
+                    check(i, Long.parseLong(value), hit);
                     if (settings.readPauseMs() > 0) {
                         Thread.sleep(settings.readPauseMs());
                     }
@@ -390,7 +402,7 @@ public final class ConsistencyBench {
         }
 
         /** A read of version v is stale by the time since version v + 1 was committed (if it was). */
-        private void check(int i, long version) {
+        private void check(int i, long version, boolean hit) {
             if (!counting.get()) {
                 return;
             }
@@ -401,6 +413,9 @@ public final class ConsistencyBench {
                 maxStaleNanos.accumulate(stale);
                 if (stale > 1_000_000_000L) {
                     staleOver1s.incrementAndGet();
+                    if (hit) {
+                        staleHitsOver1s.incrementAndGet();
+                    }
                 }
                 if (stale > 10_000_000_000L) {
                     staleOver10s.incrementAndGet();

@@ -171,6 +171,8 @@ class LeasedCacheIT {
                 .isInstanceOf(JedisDataException.class).hasMessageContaining("token of lease-get");
         assertThatThrownBy(() -> redis.eval(LeaseScript.FILL.source(), List.of(KEY), List.of("t", "v", "-1")))
                 .isInstanceOf(JedisDataException.class).hasMessageContaining("TTL in whole milliseconds");
+        assertThatThrownBy(() -> redis.eval(LeaseScript.FILL.source(), List.of(KEY), List.of("t", "\0lease:1", "0")))
+                .isInstanceOf(JedisDataException.class).hasMessageContaining("must not start with the lease marker");
     }
 
     /**
