@@ -12,6 +12,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
+import dev.cacheinvalidation.redis.RedisFailure;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -331,9 +332,9 @@ public class RedisStreamConsumer extends DefaultConsumer {
             if (failingSince == 0) {
                 failingSince = System.currentTimeMillis();
                 failure = "consumer " + consumerName + " failing since " + java.time.Instant.ofEpochMilli(failingSince)
-                        + ": " + e.getMessage();
+                        + ": " + RedisFailure.describe(e);
                 LOG.warn("Consumer {} failed {} ({}); retrying with backoff, entries stay pending", consumerName, what,
-                        e.getMessage());
+                        RedisFailure.describe(e));
             }
         }
 

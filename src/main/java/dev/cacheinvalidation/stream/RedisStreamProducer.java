@@ -13,6 +13,7 @@ import org.apache.camel.Exchange;
 import org.apache.camel.support.DefaultProducer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import dev.cacheinvalidation.redis.RedisFailure;
 import redis.clients.jedis.exceptions.JedisException;
 
 /**
@@ -116,7 +117,7 @@ public class RedisStreamProducer extends DefaultProducer {
                 if (unavailableSince == 0) {
                     unavailableSince = System.currentTimeMillis();
                     LOG.warn("Cannot write to stream {} ({}); holding {} entries and retrying until Redis accepts them",
-                            config.getStream(), e.getMessage(), values.size());
+                            config.getStream(), RedisFailure.describe(e), values.size());
                 }
                 if (!isRunAllowed() || getEndpoint().getCamelContext().isStopping() || !backoff.pause()) {
                     throw e;

@@ -123,6 +123,15 @@ class TlsIT {
     }
 
     @Test
+    void anUntrustedRedisCertificateIsReportedInOneLineNamingTheFix() throws Exception {
+        Map<String, String> env = Map.of("REDIS_URI", "rediss://127.0.0.1:" + tlsPort);
+        try (AppProcess worker = AppProcess.jar("worker", Map.of(), env)) {
+            worker.awaitLine("TLS to Redis failed: the server's certificate is not trusted", Duration.ofSeconds(60));
+            assertThat(worker.output()).contains("-Djavax.net.ssl.trustStore=");
+        }
+    }
+
+    @Test
     void aDsnWithoutTlsToAServerThatDemandsItSaysWhatToAdd(@TempDir Path dataDir) throws Exception {
         Map<String, String> env = Map.of("MYSQL_DSN", servers.mysqlDsn(), "REDIS_URI", "rediss://127.0.0.1:" + tlsPort);
         try (AppProcess app = AppProcess.jar("pipeline", Map.of("cdc.dataDir", dataDir.toString()), env)) {
