@@ -4,6 +4,7 @@ import static dev.cacheinvalidation.bench.BenchSupport.detail;
 import static dev.cacheinvalidation.bench.BenchSupport.num;
 import static dev.cacheinvalidation.bench.BenchSupport.row;
 
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -11,14 +12,17 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.atomic.LongAccumulator;
 
 import dev.cacheinvalidation.it.TestServers;
@@ -218,7 +222,7 @@ public final class ConsistencyBench {
         private final AtomicLong changes = new AtomicLong();
         private final AtomicLong refusedFills = new AtomicLong();
         private final AtomicLong busyReads = new AtomicLong();
-        private final List<Throwable> errors = java.util.Collections.synchronizedList(new ArrayList<>());
+        private final List<Throwable> errors = Collections.synchronizedList(new ArrayList<>());
 
         Round(TestServers servers, Settings settings, Protocol protocol, int seconds) {
             this.servers = servers;
@@ -238,7 +242,7 @@ public final class ConsistencyBench {
             }
             ConnectionPoolConfig pool = new ConnectionPoolConfig();
             pool.setMaxTotal(settings.readers() + 4);
-            try (JedisPooled redis = new JedisPooled(pool, java.net.URI.create(servers.redisUri()))) {
+            try (JedisPooled redis = new JedisPooled(pool, URI.create(servers.redisUri()))) {
                 LeasedCache cache = new LeasedCache(RedisScripting.of(redis))
                         .withLeaseTime(Duration.ofMillis(settings.fillDelayMs() + 5_000L))
                         .withBusyRetries(0, Duration.ZERO);
@@ -321,7 +325,7 @@ public final class ConsistencyBench {
                 db.setAutoCommit(false);
                 long next = System.nanoTime();
                 while (writing.get()) {
-                    java.util.Collections.shuffle(own);
+                    Collections.shuffle(own);
                     List<Integer> rows = own.subList(0, Math.min(settings.txRows(), own.size()));
                     for (int i : rows) {
                         update.setString(1, Long.toString(++version[i]));
@@ -449,13 +453,13 @@ public final class ConsistencyBench {
 
         private final long[] base;
         private final List<List<long[]>> chunks = new ArrayList<>();
-        private final java.util.concurrent.atomic.AtomicLongArray published;
+        private final AtomicLongArray published;
 
         VersionHistory(int keys) {
             base = new long[keys];
-            published = new java.util.concurrent.atomic.AtomicLongArray(keys);
+            published = new AtomicLongArray(keys);
             for (int i = 0; i < keys; i++) {
-                chunks.add(new java.util.concurrent.CopyOnWriteArrayList<>());
+                chunks.add(new CopyOnWriteArrayList<>());
             }
         }
 

@@ -4,6 +4,7 @@ import static dev.cacheinvalidation.bench.BenchSupport.detail;
 import static dev.cacheinvalidation.bench.BenchSupport.num;
 import static dev.cacheinvalidation.bench.BenchSupport.row;
 
+import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -44,7 +45,7 @@ final class LeaseCost {
     static void run(TestServers servers, int seconds, int threads) throws Exception {
         ConnectionPoolConfig pool = new ConnectionPoolConfig();
         pool.setMaxTotal(threads + 2);
-        try (JedisPooled redis = new JedisPooled(pool, java.net.URI.create(servers.redisUri()))) {
+        try (JedisPooled redis = new JedisPooled(pool, URI.create(servers.redisUri()))) {
             LeasedCache cache = new LeasedCache(RedisScripting.of(redis));
             redis.set("bench:cost:hot", "a cached value of some length, as a serialised row would be");
             double[][] rates = new double[Kind.values().length][2];

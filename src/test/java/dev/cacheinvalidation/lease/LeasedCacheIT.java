@@ -3,6 +3,7 @@ package dev.cacheinvalidation.lease;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -34,7 +35,7 @@ class LeasedCacheIT {
 
     @BeforeAll
     static void connect() {
-        redis = new JedisPooled(java.net.URI.create(TestServers.local().redisUri()));
+        redis = new JedisPooled(URI.create(TestServers.local().redisUri()));
         cache = new LeasedCache(RedisScripting.of(redis));
     }
 
