@@ -139,11 +139,13 @@ public final class BulkBench {
         try (Jedis jedis = servers.redis();
                 BenchSupport.App app = BenchSupport.App.start(name, "pipeline",
                         List.of("-Xmx256m", "-Xlog:gc:file=" + gcLog), props, servers)) {
+            // on a loaded machine the start alone can take a minute: the wait for progress begins once it reads
+            app.awaitLine("Connected to binlog", 600);
             long first = 0;
             long done = 0;
             long seen = 0;
             long lastProgress = System.nanoTime();
-            while (System.nanoTime() - lastProgress < 60_000_000_000L && app.alive()) {
+            while (System.nanoTime() - lastProgress < 120_000_000_000L && app.alive()) {
                 long length = jedis.xlen(stream) + jedis.xlen(deadLetters);
                 long now = System.nanoTime();
                 if (first == 0 && length > 0) {
@@ -178,7 +180,7 @@ public final class BulkBench {
         try (Jedis jedis = servers.redis();
                 BenchSupport.App first = BenchSupport.App.start(name + "-first", "pipeline", List.of("-Xmx256m"),
                         Map.of("cdc.dataDir", dataDir.toString(), "stream.key", warmup, "stream.maxLen", "0"), servers)) {
-            first.awaitLine("Connected to binlog", 120);
+            first.awaitLine("Connected to binlog", 600);
             try (Connection db = servers.admin(); Statement statement = db.createStatement()) {
                 statement.executeUpdate("UPDATE products SET price = price + 1 WHERE id = " + CatchupBench.FIRST_ID);
             }
@@ -218,13 +220,13 @@ public final class BulkBench {
             jedis.xgroupCreate(stream, BenchSupport.GROUP, StreamEntryID.XGROUP_LAST_ENTRY, true);
             try (BenchSupport.App pipeline = BenchSupport.App.start(name + "-pipeline", "pipeline",
                     List.of("-Xmx256m", "-Xlog:gc:file=" + pipelineGc), props, servers)) {
-                pipeline.awaitLine("Connected to binlog", 120);
+                pipeline.awaitLine("Connected to binlog", 600);
                 long start = System.nanoTime();
                 long committed = commitInTransactionsOf100(servers, backlog, distinct);
                 long commitDone = System.nanoTime();
                 long seen = 0;
                 long lastProgress = System.nanoTime();
-                while (seen < committed && System.nanoTime() - lastProgress < 60_000_000_000L && pipeline.alive()) {
+                while (seen < committed && System.nanoTime() - lastProgress < 120_000_000_000L && pipeline.alive()) {
                     long length = jedis.xlen(stream) + jedis.xlen(deadLetters);
                     if (length != seen) {
                         seen = length;
@@ -246,7 +248,7 @@ public final class BulkBench {
                     long drained = 0;
                     lastProgress = System.nanoTime();
                     long lastRead = -1;
-                    while (System.nanoTime() - lastProgress < 60_000_000_000L && worker.alive()) {
+                    while (System.nanoTime() - lastProgress < 120_000_000_000L && worker.alive()) {
                         BenchSupport.GroupState group = BenchSupport.group(jedis, stream, BenchSupport.GROUP);
                         if (group != null && group.entriesRead() != lastRead) {
                             lastRead = group.entriesRead();
