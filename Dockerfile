@@ -30,5 +30,6 @@ ENV CDC_DATADIR=/data
 EXPOSE 8080
 
 # The application reads routes/*.yaml and application.properties from the working directory.
-# Pass "pipeline" or "worker" as the command.
-ENTRYPOINT ["java", "-jar", "cache-invalidation.jar"]
+# Pass "pipeline" or "worker" as the command. GraalJS's Truffle uses sun.misc.Unsafe, which Java 25
+# warns of at start unless allowed.
+ENTRYPOINT ["java", "--sun-misc-unsafe-memory-access=allow", "-jar", "cache-invalidation.jar"]
