@@ -55,7 +55,7 @@ import org.snakeyaml.engine.v2.api.LoadSettings;
  */
 class CamelKManifestTest {
 
-    private static final String REGENERATE = "stale: run `mvn -B -q test-compile exec:java"
+    private static final String REGENERATE = "stale: run `./mvnw -B -q test-compile exec:java"
             + " -Dexec.mainClass=dev.cacheinvalidation.deploy.CamelKManifests -Dexec.classpathScope=test`";
 
     private static final Schema USER = SchemaBuilder.struct().name("cache-invalidation.app.users.Value")
