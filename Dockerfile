@@ -31,5 +31,6 @@ EXPOSE 8080
 
 # The application reads routes/*.yaml and application.properties from the working directory.
 # Pass "pipeline" or "worker" as the command. An OutOfMemoryError ends the process, so that the container is
-# restarted and replays from the saved binlog position instead of running on with dead threads.
-ENTRYPOINT ["java", "-XX:+ExitOnOutOfMemoryError", "-jar", "cache-invalidation.jar"]
+# restarted and replays from the saved binlog position instead of running on with dead threads. GraalJS's
+# Truffle uses sun.misc.Unsafe, which Java 25 warns of at start unless allowed.
+ENTRYPOINT ["java", "-XX:+ExitOnOutOfMemoryError", "--sun-misc-unsafe-memory-access=allow", "-jar", "cache-invalidation.jar"]

@@ -55,7 +55,7 @@ import org.snakeyaml.engine.v2.api.LoadSettings;
  */
 class CamelKManifestTest {
 
-    private static final String REGENERATE = "stale: run `mvn -B -q test-compile exec:java"
+    private static final String REGENERATE = "stale: run `./mvnw -B -q test-compile exec:java"
             + " -Dexec.mainClass=dev.cacheinvalidation.deploy.CamelKManifests -Dexec.classpathScope=test`";
 
     private static final Schema USER = SchemaBuilder.struct().name("cache-invalidation.app.users.Value")
@@ -96,8 +96,8 @@ class CamelKManifestTest {
         });
         assertThat(strings(spec, "dependencies")).contains(
                 "mvn:dev.cacheinvalidation:cache-invalidation:" + projectVersion(),
-                "mvn:io.debezium:debezium-connector-mariadb:3.5.0.Final",
-                "mvn:io.debezium:debezium-storage-redis:3.5.0.Final");
+                "mvn:io.debezium:debezium-connector-mariadb:3.4.0.Final",
+                "mvn:io.debezium:debezium-storage-redis:3.4.0.Final");
         Map<String, Object> traits = map(spec, "traits");
         assertThat(strings(map(traits, "mount"), "configs")).containsExactly("configmap:" + CamelKManifests.CONFIG_MAP);
         assertThat(strings(map(traits, "mount"), "resources")).containsExactly("configmap:" + CamelKManifests.SCRIPT_MAP);

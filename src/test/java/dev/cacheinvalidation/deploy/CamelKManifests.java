@@ -23,7 +23,7 @@ import org.w3c.dom.Node;
  * {@code application.properties} (with the values a pod needs) as ConfigMaps, and the dependencies from
  * {@code pom.xml}. {@link CamelKManifestTest} fails when the committed files differ from what this writes.
  *
- * <p>Run from the project directory: {@code mvn -B -q test-compile exec:java
+ * <p>Run from the project directory: {@code ./mvnw -B -q test-compile exec:java
  * -Dexec.mainClass=dev.cacheinvalidation.deploy.CamelKManifests -Dexec.classpathScope=test}
  */
 public final class CamelKManifests {
