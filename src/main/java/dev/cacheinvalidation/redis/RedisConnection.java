@@ -296,8 +296,9 @@ public final class RedisConnection implements AutoCloseable {
         for (Map.Entry<List<String>, Response<Long>> reply : replies.entrySet()) {
             try {
                 deleted += reply.getValue().get();
-            } catch (JedisDataException e) {
-                // moved or being migrated: the cluster client follows MOVED and ASK
+            } catch (JedisDataException | IllegalStateException e) {
+                // moved or being migrated (the cluster client follows MOVED and ASK), or no reply because the
+                // node's connection failed during the pipeline (the cluster client retries and finds the new master)
                 deleted += client.unlink(reply.getKey().toArray(String[]::new));
             }
         }
