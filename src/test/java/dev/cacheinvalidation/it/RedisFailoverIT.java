@@ -47,11 +47,7 @@ class RedisFailoverIT {
             try (RunningApp app = RunningApp.start(RunningApp.ALL, props)) {
                 // the master of the stream's slot: the pipeline, the worker and a third of the cache lose it at once
                 int streamSlot = JedisClusterCRC16.getSlot("cache:invalidations");
-                LocalRedis streamMaster = cluster.masters().stream().filter(node -> {
-                    try (Jedis jedis = node.client()) {
-                        return jedis.clusterNodes().lines().anyMatch(line -> line.contains("myself") && servesSlot(line, streamSlot));
-                    }
-                }).findFirst().orElseThrow();
+                LocalRedis streamMaster = cluster.masterServing(streamSlot);
                 CompletableFuture<Void> load = CompletableFuture.runAsync(() -> insertSlowly(servers, users));
                 Thread.sleep(3000);
                 streamMaster.kill();
@@ -133,21 +129,5 @@ class RedisFailoverIT {
     private static void awaitAllDeleted(LongSupplier keysLeft) {
         Awaitility.await("every key of " + CHANGES + " changes deleted").atMost(Duration.ofSeconds(120))
                 .pollInterval(Duration.ofSeconds(1)).ignoreExceptions().until(() -> keysLeft.getAsLong() == 0);
-    }
-
-    private static boolean servesSlot(String nodeLine, int slot) {
-        String[] fields = nodeLine.split(" ");
-        for (int i = 8; i < fields.length; i++) {
-            String[] range = fields[i].split("-");
-            if (range[0].startsWith("[")) {
-                continue;
-            }
-            int from = Integer.parseInt(range[0]);
-            int to = range.length > 1 ? Integer.parseInt(range[1]) : from;
-            if (slot >= from && slot <= to) {
-                return true;
-            }
-        }
-        return false;
     }
 }
