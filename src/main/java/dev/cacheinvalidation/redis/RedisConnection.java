@@ -43,7 +43,7 @@ import redis.clients.jedis.util.JedisClusterCRC16;
  * The one place that knows how a Redis is deployed. Opened from a {@link RedisAddress}: a single server, a Redis
  * Cluster (detected by asking the first seed node that answers) or a master watched by Sentinel. Commands on one
  * key go through {@link #commands()}, which routes them (following MOVED/ASK on a cluster, the promoted master
- * after a failover); what spans keys ({@link #unlink}, {@link #scan}, {@link #multi}) is done here so that callers
+ * after a failover); what spans keys or needs one connection ({@link #unlink}, {@link #scan}, {@link #transaction}) is done here so that callers
  * need not care.
  * <p>
  * Nothing connects until the first command, so a Redis that is down at start is retried by the caller like any
@@ -183,14 +183,6 @@ public final class RedisConnection implements AutoCloseable {
         return true;
     }
 
-    /**
-     * A MULTI/EXEC transaction on the node that serves {@code key}: every key it touches must be in that key's slot
-     * on a cluster (see {@link #sameNode}). Close it when done.
-     */
-    public AbstractTransaction multi(String key) {
-        return new Transaction(connectionFor(key), true, true);
-    }
-
     /** A connection of the pool of the node (the master) that serves the key. */
     private Connection connectionFor(String key) {
         commands();
@@ -199,7 +191,8 @@ public final class RedisConnection implements AutoCloseable {
     }
 
     /**
-     * Runs a transaction built by {@code commands} on the node of {@code key}, returning EXEC's replies. On a cluster
+     * Runs a transaction built by {@code commands} on the node of {@code key}, returning EXEC's replies; every key it
+     * touches must be in that key's slot on a cluster (see {@link #sameNode}). On a cluster
      * a slot that moved (resharding, failover) refreshes the slot map and the transaction is sent to the new owner.
      */
     public List<Object> transaction(String key, Consumer<AbstractTransaction> commands) {
@@ -296,8 +289,9 @@ public final class RedisConnection implements AutoCloseable {
         for (Map.Entry<List<String>, Response<Long>> reply : replies.entrySet()) {
             try {
                 deleted += reply.getValue().get();
-            } catch (JedisDataException e) {
-                // moved or being migrated: the cluster client follows MOVED and ASK
+            } catch (JedisDataException | IllegalStateException e) {
+                // moved or being migrated (the cluster client follows MOVED and ASK), or no reply because the
+                // node's connection failed during the pipeline (the cluster client retries and finds the new master)
                 deleted += client.unlink(reply.getKey().toArray(String[]::new));
             }
         }

@@ -23,7 +23,7 @@ public final class LocalRedis implements AutoCloseable {
 
     private final Path dir;
     private final int port;
-    private final List<String> config;
+    private List<String> config;
     private final boolean sentinel;
     private Process process;
 
@@ -143,6 +143,17 @@ public final class LocalRedis implements AutoCloseable {
 
     /** Starts the server again on its port and files. */
     public void restart() throws IOException {
+        launch();
+    }
+
+    /**
+     * Starts a crashed master again as a replica of the one that replaced it: without persistence it would come
+     * back empty, and a master that comes back empty can be promoted again and wipe the data.
+     */
+    public void restartAsReplicaOf(HostAndPort master) throws IOException {
+        List<String> replica = new ArrayList<>(config.stream().filter(line -> !line.startsWith("replicaof ")).toList());
+        replica.add("replicaof " + master.getHost() + " " + master.getPort());
+        config = replica;
         launch();
     }
 

@@ -146,6 +146,29 @@ public final class LocalRedisCluster implements AutoCloseable {
         return masters;
     }
 
+    /** The live master that serves the slot now, by its own CLUSTER NODES line. */
+    public LocalRedis masterServing(int slot) {
+        for (LocalRedis master : masters()) {
+            try (Jedis jedis = master.client()) {
+                String myself = jedis.clusterNodes().lines().filter(line -> line.contains("myself")).findFirst().orElseThrow();
+                String[] fields = myself.split(" ");
+                // id address flags master ping pong epoch link, then the slot ranges
+                for (int i = 8; i < fields.length; i++) {
+                    if (fields[i].startsWith("[")) {
+                        continue;
+                    }
+                    String[] range = fields[i].split("-");
+                    int from = Integer.parseInt(range[0]);
+                    int to = range.length > 1 ? Integer.parseInt(range[1]) : from;
+                    if (slot >= from && slot <= to) {
+                        return master;
+                    }
+                }
+            }
+        }
+        throw new IllegalStateException("no live master serves slot " + slot);
+    }
+
     /** Keys held by the masters, summed (DBSIZE of each). */
     public long keyCount() {
         long count = 0;

@@ -11,7 +11,7 @@ import redis.clients.jedis.HostAndPort;
 import redis.clients.jedis.Jedis;
 
 /**
- * A master, its replica and three sentinels (quorum 2) on loopback for tests: a master that does not answer for 1 s
+ * A master, its replica and three sentinels (quorum 2) on loopback for tests: a master that does not answer for 3 s
  * is failed over to the replica.
  */
 public final class LocalRedisSentinel implements AutoCloseable {
@@ -36,8 +36,9 @@ public final class LocalRedisSentinel implements AutoCloseable {
             for (int i = 0; i < 3; i++) {
                 sentinels.add(LocalRedis.startSentinel(dir.resolve("sentinel-" + i), List.of(
                         "sentinel monitor " + MASTER_NAME + " 127.0.0.1 " + master.port() + " 2",
-                        "sentinel down-after-milliseconds " + MASTER_NAME + " 1000",
-                        "sentinel failover-timeout " + MASTER_NAME + " 5000",
+                        // long enough not to fail over a master that is only slow on a busy machine
+                        "sentinel down-after-milliseconds " + MASTER_NAME + " 3000",
+                        "sentinel failover-timeout " + MASTER_NAME + " 10000",
                         "sentinel parallel-syncs " + MASTER_NAME + " 1")));
             }
             LocalRedisSentinel setup = new LocalRedisSentinel(servers, sentinels);

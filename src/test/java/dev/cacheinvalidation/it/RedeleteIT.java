@@ -24,7 +24,7 @@ class RedeleteIT {
     private static final String KEY = "redelete-it:user:1";
     private static final String CONTROL = "redelete-it:user:2";
     private static final Duration STARTUP = Duration.ofSeconds(60);
-    private static final long REDELETE_AFTER_MS = 8000;
+    private static final long REDELETE_AFTER_MS = 4000;
 
     @Test
     void theSecondDeleteHappensAfterAKillBetweenTheTwoDeletes() throws Exception {

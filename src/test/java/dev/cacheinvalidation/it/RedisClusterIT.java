@@ -133,6 +133,69 @@ class RedisClusterIT {
         }
     }
 
+    @Test
+    void aSlotMovedToAnotherMasterWhileTheWorkerRunsIsFollowed() throws Exception {
+        String stream = "cluster-moved-it:invalidations";
+        Map<String, String> props = RunningApp.defaults(servers, "cluster-moved-it", dataDir.resolve("moved"));
+        props.put("cache.uri", cluster.uri());
+        props.put("stream.key", stream);
+        String warmUp = "moved-it:warm-up";
+        String moved = "moved-it:user:" + System.nanoTime();
+        try (RunningApp worker = RunningApp.start(RunningApp.WORKER, props); JedisCluster cache = cluster.client();
+                var jedis = servers.redis()) {
+            // the worker learns the slot map with a first delete
+            cache.set(warmUp, "cached");
+            jedis.xadd(stream, redis.clients.jedis.StreamEntryID.NEW_ENTRY, Map.of("event", eventFor(warmUp)));
+            Awaitility.await("warm-up key deleted").atMost(Duration.ofSeconds(20)).until(() -> !cache.exists(warmUp));
+
+            cache.set(moved, "cached");
+            int slot = JedisClusterCRC16.getSlot(moved);
+            LocalRedis source = cluster.masterServing(slot);
+            LocalRedis target = cluster.masters().stream().filter(node -> node != source).findFirst().orElseThrow();
+            moveSlot(slot, source, target);
+            try (var targetNode = target.client()) {
+                assertThat(targetNode.exists(moved)).as("key now on the other master").isTrue();
+            }
+
+            jedis.xadd(stream, redis.clients.jedis.StreamEntryID.NEW_ENTRY, Map.of("event", eventFor(moved)));
+            Awaitility.await("key deleted on its new master").atMost(Duration.ofSeconds(20)).until(() -> {
+                try (var targetNode = target.client()) {
+                    return !targetNode.exists(moved);
+                }
+            });
+            new StreamProbe(servers, stream, "cache-workers").awaitDrained(Duration.ofSeconds(10));
+        } finally {
+            try (var jedis = servers.redis()) {
+                jedis.del(stream);
+            }
+        }
+    }
+
+    private static String eventFor(String key) {
+        return "{\"op\":\"u\",\"table\":\"app.users\",\"before\":null,\"after\":{\"id\":1,\"_cache_keys\":[\"" + key
+                + "\"]},\"tags\":[]}";
+    }
+
+    /** Resharding of one slot, as redis-cli --cluster reshard does it: IMPORTING, MIGRATING, MIGRATE, NODE. */
+    private void moveSlot(int slot, LocalRedis source, LocalRedis target) {
+        try (var from = source.client(); var to = target.client()) {
+            String sourceId = from.clusterMyId();
+            String targetId = to.clusterMyId();
+            to.clusterSetSlotImporting(slot, sourceId);
+            from.clusterSetSlotMigrating(slot, targetId);
+            List<String> keys = from.clusterGetKeysInSlot(slot, 1000);
+            if (!keys.isEmpty()) {
+                from.migrate("127.0.0.1", target.port(), 0, 5000,
+                        new redis.clients.jedis.params.MigrateParams(), keys.toArray(String[]::new));
+            }
+            for (LocalRedis master : cluster.masters()) {
+                try (var node = master.client()) {
+                    node.clusterSetSlotNode(slot, targetId);
+                }
+            }
+        }
+    }
+
     static void setAll(JedisCluster redis, List<String> keys) {
         for (String key : keys) {
             redis.set(key, "cached");

@@ -9,7 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.function.ToLongFunction;
+import java.util.function.LongSupplier;
 
 import dev.cacheinvalidation.offsets.RedisUriSchemaHistory;
 import org.awaitility.Awaitility;
@@ -47,11 +47,7 @@ class RedisFailoverIT {
             try (RunningApp app = RunningApp.start(RunningApp.ALL, props)) {
                 // the master of the stream's slot: the pipeline, the worker and a third of the cache lose it at once
                 int streamSlot = JedisClusterCRC16.getSlot("cache:invalidations");
-                LocalRedis streamMaster = cluster.masters().stream().filter(node -> {
-                    try (Jedis jedis = node.client()) {
-                        return jedis.clusterNodes().lines().anyMatch(line -> line.contains("myself") && servesSlot(line, streamSlot));
-                    }
-                }).findFirst().orElseThrow();
+                LocalRedis streamMaster = cluster.masterServing(streamSlot);
                 CompletableFuture<Void> load = CompletableFuture.runAsync(() -> insertSlowly(servers, users));
                 Thread.sleep(3000);
                 streamMaster.kill();
@@ -60,7 +56,7 @@ class RedisFailoverIT {
                 // the old master comes back as a replica of the new one
                 streamMaster.restart();
                 load.get(120, TimeUnit.SECONDS);
-                awaitAllDeleted(keys, key -> redis.exists(key) ? 1 : 0);
+                awaitAllDeleted(() -> RedisClusterIT.countExisting(redis, keys));
                 assertThat(control.stream().filter(redis::exists).count()).as("control keys left").isEqualTo(control.size());
             }
         } finally {
@@ -89,16 +85,15 @@ class RedisFailoverIT {
                 LocalRedis old = sentinel.master();
                 old.kill();
                 sentinel.awaitFailoverFrom(old);
-                // the old master comes back and the sentinels make it a replica of the new one
-                old.restart();
+                // the old master comes back as a replica of the new one, as an operator would start it
+                old.restartAsReplicaOf(sentinel.masterAddress());
+                sentinel.awaitReplicaInSync();
                 load.get(120, TimeUnit.SECONDS);
-                try (Jedis master = sentinel.masterClient()) {
-                    awaitAllDeleted(keys, key -> {
-                        try (Jedis now = sentinel.masterClient()) {
-                            return now.exists(key) ? 1 : 0;
-                        }
-                    });
-                }
+                awaitAllDeleted(() -> {
+                    try (Jedis now = sentinel.masterClient()) {
+                        return keys.stream().filter(now::exists).count();
+                    }
+                });
                 try (Jedis master = sentinel.masterClient()) {
                     assertThat(control.stream().filter(master::exists).count()).as("control keys left")
                             .isEqualTo(control.size());
@@ -131,25 +126,8 @@ class RedisFailoverIT {
         }
     }
 
-    private static void awaitAllDeleted(List<String> keys, ToLongFunction<String> exists) {
+    private static void awaitAllDeleted(LongSupplier keysLeft) {
         Awaitility.await("every key of " + CHANGES + " changes deleted").atMost(Duration.ofSeconds(120))
-                .pollInterval(Duration.ofSeconds(1)).ignoreExceptions()
-                .until(() -> keys.stream().mapToLong(exists).sum() == 0);
-    }
-
-    private static boolean servesSlot(String nodeLine, int slot) {
-        String[] fields = nodeLine.split(" ");
-        for (int i = 8; i < fields.length; i++) {
-            String[] range = fields[i].split("-");
-            if (range[0].startsWith("[")) {
-                continue;
-            }
-            int from = Integer.parseInt(range[0]);
-            int to = range.length > 1 ? Integer.parseInt(range[1]) : from;
-            if (slot >= from && slot <= to) {
-                return true;
-            }
-        }
-        return false;
+                .pollInterval(Duration.ofSeconds(1)).ignoreExceptions().until(() -> keysLeft.getAsLong() == 0);
     }
 }

@@ -1,0 +1,27 @@
+package dev.cacheinvalidation.stream;
+
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import org.apache.camel.Consumer;
+import org.apache.camel.Endpoint;
+import org.apache.camel.impl.DefaultCamelContext;
+import org.junit.jupiter.api.Test;
+
+class RedisStreamConsumerTest {
+
+    @Test
+    void aSecondPassThatOthersCouldClaimFirstIsRefusedAtStart() throws Exception {
+        try (DefaultCamelContext context = new DefaultCamelContext()) {
+            context.addComponent("redis-stream", new RedisStreamComponent());
+            context.start();
+            // no Redis needed: the check comes before any connection
+            Endpoint endpoint = context.getEndpoint(
+                    "redis-stream:s?redisUri=redis://127.0.0.1:1&reprocessAfterMs=60000&claimIdleMs=60000");
+            Consumer consumer = endpoint.createConsumer(exchange -> {
+            });
+
+            assertThatThrownBy(consumer::start)
+                    .hasStackTraceContaining("reprocessAfterMs (60000) must be below claimIdleMs (60000)");
+        }
+    }
+}
