@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.cacheinvalidation.offsets.RedisUriSchemaHistory;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
@@ -18,6 +19,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
 import redis.clients.jedis.JedisCluster;
+import redis.clients.jedis.StreamEntryID;
+import redis.clients.jedis.params.MigrateParams;
 import redis.clients.jedis.util.JedisClusterCRC16;
 
 /**
@@ -119,9 +122,9 @@ class RedisClusterIT {
         try (RunningApp worker = RunningApp.start(RunningApp.WORKER, props); JedisCluster cache = cluster.client();
                 var jedis = servers.redis()) {
             setAll(cache, keys);
-            jedis.xadd(stream, redis.clients.jedis.StreamEntryID.NEW_ENTRY, Map.of("event",
+            jedis.xadd(stream, StreamEntryID.NEW_ENTRY, Map.of("event",
                     "{\"op\":\"c\",\"table\":\"app.users\",\"before\":null,\"after\":{\"id\":42,\"_cache_keys\":"
-                            + new com.fasterxml.jackson.databind.ObjectMapper().writeValueAsString(keys) + "},\"tags\":[]}"));
+                            + new ObjectMapper().writeValueAsString(keys) + "},\"tags\":[]}"));
             Awaitility.await("first delete").atMost(Duration.ofSeconds(20)).until(() -> countExisting(cache, keys) == 0);
             setAll(cache, keys);
             Awaitility.await("second delete").atMost(Duration.ofSeconds(20)).until(() -> countExisting(cache, keys) == 0);
@@ -145,7 +148,7 @@ class RedisClusterIT {
                 var jedis = servers.redis()) {
             // the worker learns the slot map with a first delete
             cache.set(warmUp, "cached");
-            jedis.xadd(stream, redis.clients.jedis.StreamEntryID.NEW_ENTRY, Map.of("event", eventFor(warmUp)));
+            jedis.xadd(stream, StreamEntryID.NEW_ENTRY, Map.of("event", eventFor(warmUp)));
             Awaitility.await("warm-up key deleted").atMost(Duration.ofSeconds(20)).until(() -> !cache.exists(warmUp));
 
             cache.set(moved, "cached");
@@ -157,7 +160,7 @@ class RedisClusterIT {
                 assertThat(targetNode.exists(moved)).as("key now on the other master").isTrue();
             }
 
-            jedis.xadd(stream, redis.clients.jedis.StreamEntryID.NEW_ENTRY, Map.of("event", eventFor(moved)));
+            jedis.xadd(stream, StreamEntryID.NEW_ENTRY, Map.of("event", eventFor(moved)));
             Awaitility.await("key deleted on its new master").atMost(Duration.ofSeconds(20)).until(() -> {
                 try (var targetNode = target.client()) {
                     return !targetNode.exists(moved);
@@ -167,6 +170,40 @@ class RedisClusterIT {
         } finally {
             try (var jedis = servers.redis()) {
                 jedis.del(stream);
+            }
+        }
+    }
+
+    @Test
+    void anEntryNoWorkerCanHandleIsDeadLetteredOnTheClusterAndTheWorkerGoesOn() throws Exception {
+        String stream = "cluster-dlq-it:invalidations";
+        String deadLetters = stream + ":dlq";
+        assertThat(JedisClusterCRC16.getSlot(stream)).as("the move touches two slots")
+                .isNotEqualTo(JedisClusterCRC16.getSlot(deadLetters));
+        Map<String, String> props = RunningApp.defaults(servers, "cluster-dlq-it", dataDir.resolve("dlq"));
+        props.put("redis.uri", cluster.uri());
+        props.put("cache.uri", cluster.uri());
+        props.put("stream.key", stream);
+        props.put("worker.deadLetterStream", deadLetters);
+        props.put("worker.maxDeliveries", "2");
+        String key = "cluster-dlq-it:user:7";
+        try (JedisCluster redis = cluster.client()) {
+            redis.del(stream);
+            redis.del(deadLetters);
+            try (RunningApp worker = RunningApp.start(RunningApp.WORKER, props)) {
+                redis.xadd(stream, StreamEntryID.NEW_ENTRY, Map.of("event", "not json"));
+                redis.set(key, "cached");
+                redis.xadd(stream, StreamEntryID.NEW_ENTRY, Map.of("event", eventFor(key)));
+                Awaitility.await("dead letter written").atMost(Duration.ofSeconds(30)).until(() -> redis.xlen(deadLetters) == 1);
+                Awaitility.await("the next entry handled").atMost(Duration.ofSeconds(30)).until(() -> !redis.exists(key));
+                Awaitility.await("nothing pending").atMost(Duration.ofSeconds(30))
+                        .until(() -> redis.xpending(stream, "cache-workers").getTotal() == 0);
+                var letter = redis.xrange(deadLetters, "-", "+").get(0);
+                assertThat(letter.getFields()).containsEntry("event", "not json").containsEntry("original_stream", stream)
+                        .containsKey("error");
+            } finally {
+                redis.del(stream);
+                redis.del(deadLetters);
             }
         }
     }
@@ -186,7 +223,7 @@ class RedisClusterIT {
             List<String> keys = from.clusterGetKeysInSlot(slot, 1000);
             if (!keys.isEmpty()) {
                 from.migrate("127.0.0.1", target.port(), 0, 5000,
-                        new redis.clients.jedis.params.MigrateParams(), keys.toArray(String[]::new));
+                        new MigrateParams(), keys.toArray(String[]::new));
             }
             for (LocalRedis master : cluster.masters()) {
                 try (var node = master.client()) {
