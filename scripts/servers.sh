@@ -575,6 +575,7 @@ write_env() {
   local my_port rd_port tmp
   my_port="$(mariadb_port)" || die "MariaDB port unknown"
   rd_port="$(redis_port)" || die "Redis port unknown"
+  [ -n "${RD_SERVER:-}" ] || redis_binaries
   tmp="$ENV_FILE.tmp.$$"
   cat >"$tmp" <<EOF
 MYSQL_DSN=mysql://$CDC_USER:$CDC_PASSWORD@127.0.0.1:$my_port/$APP_DB
@@ -589,6 +590,7 @@ REDIS_PORT=$rd_port
 REDIS_PID_FILE=$RD_PID
 REDIS_DATADIR=$RD_DATA
 REDIS_LOG_FILE=$RD_LOG
+REDIS_SERVER=$RD_SERVER
 EOF
   mv -f "$tmp" "$ENV_FILE"
 }

@@ -82,11 +82,18 @@ public final class LocalRedis implements AutoCloseable {
                 });
     }
 
-    /** The {@code redis-server} binary: {@code -Dredis.server=...}, else the installed package's. */
+    /**
+     * The {@code redis-server} binary: {@code -Dredis.server=...}, else the one the build's test servers run (the
+     * installed package's or the embedded one of Maven Central), else the installed package's.
+     */
     static String redisServer() {
         String configured = System.getProperty("redis.server");
         if (configured != null && !configured.isBlank()) {
             return configured;
+        }
+        String testServers = TestServers.serverBinary("REDIS_SERVER");
+        if (testServers != null && Files.isExecutable(Path.of(testServers))) {
+            return testServers;
         }
         for (String dir : (System.getenv().getOrDefault("PATH", "") + ":/usr/bin:/usr/local/bin:/usr/sbin").split(":")) {
             Path candidate = Path.of(dir.isEmpty() ? "." : dir, "redis-server");

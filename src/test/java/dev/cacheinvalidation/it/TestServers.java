@@ -48,6 +48,21 @@ public final class TestServers {
         return new TestServers(props);
     }
 
+    /** A line of the test servers' env file (such as the server binary they run), or null. */
+    static String serverBinary(String key) {
+        Path file = Path.of(System.getProperty("servers.env", "target/servers/env"));
+        if (!Files.exists(file)) {
+            return null;
+        }
+        Properties props = new Properties();
+        try (Reader reader = Files.newBufferedReader(file)) {
+            props.load(reader);
+        } catch (IOException e) {
+            return null;
+        }
+        return props.getProperty(key);
+    }
+
     public static TestServers of(String mysqlDsn, String adminDsn, String redisUri) {
         Properties props = new Properties();
         props.setProperty("MYSQL_DSN", mysqlDsn);

@@ -14,6 +14,8 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 import org.awaitility.Awaitility;
+import dev.cacheinvalidation.it.LocalRedis;
+import dev.cacheinvalidation.it.LocalRedisCluster;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -32,46 +34,18 @@ class LeasedCacheClusterIT {
     @TempDir
     static Path dir;
 
-    static final List<Process> nodes = new ArrayList<>();
-    static final Set<HostAndPort> addresses = new HashSet<>();
+    static LocalRedisCluster servers;
     static RedisClusterClient cluster;
     static LeasedCache cache;
 
     @BeforeAll
     static void startCluster() throws Exception {
-        List<String> hostPorts = new ArrayList<>();
-        for (int i = 0; i < 3; i++) {
-            int port = freePort();
-            Path nodeDir = Files.createDirectories(dir.resolve("node-" + port));
-            nodes.add(new ProcessBuilder("redis-server", "--port", Integer.toString(port), "--bind", "127.0.0.1",
-                    "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--dir", nodeDir.toString(),
-                    "--save", "", "--appendonly", "no").redirectErrorStream(true)
-                    .redirectOutput(nodeDir.resolve("redis.log").toFile()).start());
-            addresses.add(new HostAndPort("127.0.0.1", port));
-            hostPorts.add("127.0.0.1:" + port);
+        servers = LocalRedisCluster.start(dir, 3, 0);
+        Set<HostAndPort> seeds = new HashSet<>();
+        for (LocalRedis node : servers.masters()) {
+            seeds.add(node.hostAndPort());
         }
-        for (HostAndPort address : addresses) {
-            Awaitility.await().atMost(Duration.ofSeconds(10)).ignoreExceptions().until(() -> {
-                try (Jedis jedis = new Jedis(address)) {
-                    return "PONG".equals(jedis.ping());
-                }
-            });
-        }
-        List<String> create = new ArrayList<>(List.of("redis-cli", "--cluster", "create"));
-        create.addAll(hostPorts);
-        create.addAll(List.of("--cluster-replicas", "0", "--cluster-yes"));
-        Process creating = new ProcessBuilder(create).redirectErrorStream(true)
-                .redirectOutput(dir.resolve("create.log").toFile()).start();
-        assertThat(creating.waitFor(60, TimeUnit.SECONDS)).isTrue();
-        assertThat(creating.exitValue()).as("redis-cli --cluster create, see " + dir.resolve("create.log")).isZero();
-        for (HostAndPort address : addresses) {
-            Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> {
-                try (Jedis jedis = new Jedis(address)) {
-                    return jedis.clusterInfo().contains("cluster_state:ok");
-                }
-            });
-        }
-        cluster = RedisClusterClient.create(addresses);
+        cluster = RedisClusterClient.create(seeds);
         cache = new LeasedCache(RedisScripting.of(cluster));
     }
 
@@ -80,11 +54,8 @@ class LeasedCacheClusterIT {
         if (cluster != null) {
             cluster.close();
         }
-        for (Process node : nodes) {
-            node.destroy();
-            if (!node.waitFor(10, TimeUnit.SECONDS)) {
-                node.destroyForcibly();
-            }
+        if (servers != null) {
+            servers.close();
         }
     }
 
@@ -93,13 +64,9 @@ class LeasedCacheClusterIT {
         for (int i = 0; i < 30; i++) {
             keys.add("cluster-it:user:" + i);
         }
-        Set<Integer> slots = new HashSet<>();
-        // redis-cli --cluster create gives three masters the slots 0-5460, 5461-10922 and 10923-16383
-        keys.forEach(key -> {
-            int slot = JedisClusterCRC16.getSlot(key);
-            slots.add(slot <= 5460 ? 0 : slot <= 10922 ? 1 : 2);
-        });
-        assertThat(slots).as("the keys spread over the three nodes' slot ranges").hasSize(3);
+        Set<Integer> masters = new HashSet<>();
+        keys.forEach(key -> masters.add(servers.masterServing(JedisClusterCRC16.getSlot(key)).port()));
+        assertThat(masters).as("the keys spread over the three masters").hasSize(3);
         return keys;
     }
 
@@ -119,8 +86,8 @@ class LeasedCacheClusterIT {
 
     @Test
     void scriptsFlushedOnEveryNodeAreLoadedAgainWhereTheKeyLives() {
-        for (HostAndPort address : addresses) {
-            try (Jedis node = new Jedis(address)) {
+        for (LocalRedis master : servers.masters()) {
+            try (Jedis node = master.client()) {
                 node.scriptFlush();
             }
         }
@@ -128,12 +95,6 @@ class LeasedCacheClusterIT {
             cluster.del(key);
             assertThat(cache.get(key, () -> "v")).isEqualTo("v");
             assertThat(cluster.get(key)).isEqualTo("v");
-        }
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
         }
     }
 }
