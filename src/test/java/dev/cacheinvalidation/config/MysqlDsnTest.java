@@ -137,4 +137,40 @@ class MysqlDsnTest {
         assertThat(dsn.toString()).doesNotContain("secret");
         assertThat(new CdcSource(dsn, ServerFlavor.MYSQL).toString()).doesNotContain("secret");
     }
+
+    // TLS
+
+    @Test
+    void sslModeOfTheQueryStringIsTheTlsModeAndShowsInTheRedactedForm() {
+        MysqlDsn dsn = MysqlDsn.parse("mysql://cdc:secret@db.example.com:3306/app?sslMode=verify-ca");
+
+        assertThat(dsn.tlsMode()).contains(TlsMode.VERIFY_CA);
+        assertThat(dsn.database()).isEqualTo("app");
+        assertThat(dsn.redacted()).isEqualTo("mysql://cdc:***@db.example.com:3306/app?sslMode=verify-ca");
+    }
+
+    @Test
+    void withoutSslModeTheServersDefaultApplies() {
+        assertThat(MysqlDsn.parse("mysql://cdc:secret@db:3306/app").tlsMode()).isEmpty();
+    }
+
+    @Test
+    void eachTlsModeHasTheWordsOfEachConnector() {
+        assertThat(TlsMode.VERIFY_FULL.connectorName(ServerFlavor.MARIADB)).isEqualTo("verify-full");
+        assertThat(TlsMode.VERIFY_FULL.connectorName(ServerFlavor.MYSQL)).isEqualTo("verify_identity");
+        assertThat(TlsMode.TRUST.connectorName(ServerFlavor.MYSQL)).isEqualTo("required");
+        assertThat(TlsMode.DISABLE.mysqlJdbcName()).isEqualTo("DISABLED");
+        assertThat(new CdcSource(MysqlDsn.parse("mysql://cdc:s@db:3306/app?sslMode=trust"), ServerFlavor.MARIADB)
+                .property("sslMode")).isEqualTo("trust");
+        assertThat(new CdcSource(MysqlDsn.parse("mysql://cdc:s@db:3306/app"), ServerFlavor.MARIADB)
+                .property("sslMode")).isEqualTo("disable");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = { "mysql://cdc:s@db:3306/app?sslMode=sometimes", "mysql://cdc:s@db:3306/app?useSSL=true",
+            "mysql://cdc:s@db:3306/app?sslMode" })
+    void anUnknownOptionOrTlsModeIsAConfigurationErrorNamingTheChoices(String dsn) {
+        assertThatThrownBy(() -> MysqlDsn.parse(dsn)).isInstanceOf(ConfigurationException.class)
+                .hasMessageContaining("MYSQL_DSN").hasMessageContaining("verify-ca");
+    }
 }
