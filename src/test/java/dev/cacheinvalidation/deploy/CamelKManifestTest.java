@@ -135,8 +135,8 @@ class CamelKManifestTest {
         assertThat(pod.getProperty("script.file")).isEqualTo("/etc/camel/resources.d/_configmaps/"
                 + CamelKManifests.SCRIPT_MAP + "/" + CamelKManifests.SCRIPT_KEY);
         assertThat(pod.getProperty("worker.consumerName")).isEqualTo("{{env:POD_NAME:}}");
-        assertThat(pod.getProperty("cdc.dsn")).isEqualTo("{{env:MYSQL_DSN:}}");
-        assertThat(pod.getProperty("redis.uri")).startsWith("{{env:REDIS_URI:");
+        assertThat(pod.getProperty("cdc.dsn")).isEqualTo("{{envOrFile:MYSQL_DSN:}}");
+        assertThat(pod.getProperty("redis.uri")).startsWith("{{envOrFile:REDIS_URI:");
         assertThat(pod.getProperty("camel.management.port")).isEqualTo("8080");
 
         Properties file = new Properties();

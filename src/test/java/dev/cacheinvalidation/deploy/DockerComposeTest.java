@@ -76,9 +76,21 @@ class DockerComposeTest {
     void thePipelineAndTwoWorkersGetTheirAddressesAndRoles() {
         assertThat(strings(service("pipeline").get("command"))).containsExactly("pipeline");
         assertThat(strings(service("worker").get("command"))).containsExactly("worker");
-        assertThat(service("pipeline").get("environment").toString()).contains("MYSQL_DSN", "REDIS_URI");
+        assertThat(service("pipeline").get("environment").toString()).contains("MYSQL_DSN_FILE", "REDIS_URI");
         assertThat(service("worker").get("environment").toString()).contains("REDIS_URI");
         assertThat(((Map<?, ?>) service("worker").get("deploy")).get("replicas")).isEqualTo(2);
+    }
+
+    @Test
+    void noPasswordIsAnEnvironmentValueOnlySecretFilesHoldThem() throws IOException {
+        for (String name : services.keySet()) {
+            assertThat(String.valueOf(service(name).get("environment"))).as(name).doesNotContain("root-secret", "cdc-secret")
+                    .doesNotContainPattern("://[^:/@]*:[^@]+@");
+        }
+        assertThat(Files.readString(Path.of("deploy/compose/secrets/mysql-dsn")).trim())
+                .isEqualTo("mysql://cdc:cdc-secret@mysql:3306/app");
+        assertThat(Files.readString(Path.of("db/docker-grants.sql"))).contains("IDENTIFIED BY 'cdc-secret'");
+        assertThat(service("pipeline").get("secrets").toString()).contains("mysql_dsn");
     }
 
     private static void assertPinned(String image) {

@@ -53,8 +53,9 @@ class ConfigurationReferenceTest {
             }
             String documented = row.group(2).trim();
             String actual = properties.getProperty(key).trim();
-            if (actual.startsWith("{{env:")) {
-                String variable = actual.substring(6, actual.indexOf(':', 6));
+            if (actual.startsWith("{{env:") || actual.startsWith("{{envOrFile:")) {
+                int from = actual.indexOf(':') + 1;
+                String variable = actual.substring(from, actual.indexOf(':', from));
                 assertThat(documented).as(key).contains(variable);
             } else if (actual.isEmpty()) {
                 assertThat(documented).as(key).startsWith("(empty");
