@@ -23,7 +23,7 @@ public class InFlightEvents implements CamelContextAware {
 
     private static final long WAIT_SLICE_MS = 1000;
 
-    private int limit = 10_000;
+    private int limit = 4_000;
     private long inFlight;
     private long handedOver;
     private long waits;

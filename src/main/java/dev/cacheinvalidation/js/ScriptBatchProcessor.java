@@ -40,6 +40,7 @@ public class ScriptBatchProcessor extends ServiceSupport implements Processor, C
     private long memLimitMb = 128;
     private long reloadCheckMs = 1000;
     private int retries = 2;
+    private int batchEvents = 100;
 
     private CamelContext camelContext;
     private Timer scriptTime;
@@ -96,7 +97,9 @@ public class ScriptBatchProcessor extends ServiceSupport implements Processor, C
         reloadIfChanged();
         String events = JSON.writeValueAsString(batch.events());
         long start = System.nanoTime();
-        List<String> entries = callWithRetries(events);
+        // the limits are for a batch of batchEvents; a slice of a large transaction gets as many times more
+        int scale = (batch.size() + batchEvents - 1) / batchEvents;
+        List<String> entries = callWithRetries(events, scale);
         scriptTime.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
         batchSizes.record(batch.size());
         exchange.getMessage().setBody(entries);
@@ -109,10 +112,10 @@ public class ScriptBatchProcessor extends ServiceSupport implements Processor, C
      * A call that fails is tried again, {@code retries} times: a timeout on a machine that is briefly starved is
      * not a reason to dead-letter a batch, while a script that really fails fails again quickly.
      */
-    private List<String> callWithRetries(String events) {
+    private List<String> callWithRetries(String events, int scale) {
         for (int attempt = 0;; attempt++) {
             try {
-                return runtime.processBatch(events);
+                return runtime.processBatch(events, scale);
             } catch (ScriptFailure e) {
                 if (attempt >= retries) {
                     throw e;
@@ -195,6 +198,15 @@ public class ScriptBatchProcessor extends ServiceSupport implements Processor, C
 
     public void setRetries(int retries) {
         this.retries = Math.max(0, retries);
+    }
+
+    /** The batch size (batch.maxEvents) timeoutMs and memLimitMb are meant for; a larger batch gets more. */
+    public int getBatchEvents() {
+        return batchEvents;
+    }
+
+    public void setBatchEvents(int batchEvents) {
+        this.batchEvents = Math.max(1, batchEvents);
     }
 
     public long getReloadCheckMs() {

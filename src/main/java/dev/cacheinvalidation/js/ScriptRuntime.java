@@ -131,7 +131,7 @@ public final class ScriptRuntime implements AutoCloseable {
                 .out(new LogStream())
                 .err(new LogStream())
                 .build();
-        Call load = watch(ctx, Math.max(10_000, COLD_FACTOR * timeoutMs));
+        Call load = watch(ctx, Math.max(10_000, COLD_FACTOR * timeoutMs), memoryLimitBytes);
         try {
             ctx.eval(script);
             load.finish();
@@ -162,7 +162,16 @@ public final class ScriptRuntime implements AutoCloseable {
      * @throws OutOfMemoryError when the JVM itself runs out of memory: not the script's failure
      */
     public List<String> processBatch(String eventsJson) {
-        Call call = watch(context, cold ? COLD_FACTOR * timeoutMs : timeoutMs);
+        return processBatch(eventsJson, 1);
+    }
+
+    /**
+     * The same for a batch {@code scale} times the size the limits are meant for (a slice of a large transaction):
+     * it gets {@code scale} times the time and the allocation.
+     */
+    public List<String> processBatch(String eventsJson, int scale) {
+        int factor = Math.max(1, scale);
+        Call call = watch(context, (cold ? COLD_FACTOR * timeoutMs : timeoutMs) * factor, memoryLimitBytes * factor);
         cold = false;
         try {
             String lines = adapter.execute(eventsJson).asString();
@@ -201,8 +210,8 @@ public final class ScriptRuntime implements AutoCloseable {
         }
     }
 
-    private Call watch(Context ctx, long limitMs) {
-        Call call = new Call(ctx, Thread.currentThread().getId(), limitMs);
+    private Call watch(Context ctx, long limitMs, long limitBytes) {
+        Call call = new Call(ctx, Thread.currentThread().getId(), limitMs, limitBytes);
         call.guard = watchdog.scheduleAtFixedRate(call::check, WATCH_INTERVAL_MS, WATCH_INTERVAL_MS, TimeUnit.MILLISECONDS);
         return call;
     }
@@ -218,15 +227,17 @@ public final class ScriptRuntime implements AutoCloseable {
         private final long startNanos = System.nanoTime();
         private final long startAllocated;
         private final long limitMs;
+        private final long limitBytes;
         private ScheduledFuture<?> guard;
         private volatile String stopped;
         private boolean finished;
         private boolean reported;
 
-        Call(Context running, long threadId, long limitMs) {
+        Call(Context running, long threadId, long limitMs, long limitBytes) {
             this.running = running;
             this.threadId = threadId;
             this.limitMs = limitMs;
+            this.limitBytes = limitBytes;
             this.startAllocated = allocatedBy(threadId);
         }
 
@@ -245,8 +256,8 @@ public final class ScriptRuntime implements AutoCloseable {
             long allocated = allocatedBy(threadId) - startAllocated;
             if (elapsedMs >= limitMs) {
                 stop("did not return within " + limitMs + " ms");
-            } else if (memoryLimitBytes > 0 && startAllocated >= 0 && allocated > memoryLimitBytes) {
-                stop("allocated more than " + memoryLimitBytes / (1024 * 1024) + " MB in one call");
+            } else if (limitBytes > 0 && startAllocated >= 0 && allocated > limitBytes) {
+                stop("allocated more than " + limitBytes / (1024 * 1024) + " MB in one call");
             }
         }
 

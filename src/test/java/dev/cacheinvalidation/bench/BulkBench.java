@@ -67,7 +67,9 @@ public final class BulkBench {
             boolean met = huge.complete() && huge.heapAfterGcMaxMb < 200;
             if (reference != null) {
                 double ratio = huge.eventsPerSecond() / reference.eventsPerSecond();
-                versus = String.format(Locale.ROOT, "; %.0f %% of the reference's rate", ratio * 100);
+                double cpuRatio = huge.eventsPerCpuSecond() / reference.eventsPerCpuSecond();
+                versus = String.format(Locale.ROOT, "; %.0f %% of the reference's rate, %.0f %% of its events per"
+                        + " CPU-second", ratio * 100, cpuRatio * 100);
                 met &= ratio >= 0.8;
             }
             row("(7) Bulk: one transaction of " + num(rows) + " rows, -Xmx256m", huge.describe() + versus
@@ -100,10 +102,16 @@ public final class BulkBench {
     }
 
     record CatchUp(String name, long events, long inStream, long deadLetters, long firstNanos, long doneNanos,
-            boolean outOfMemory, long heapAfterGcMaxMb, int collections, long peakRssMb, int scriptRetries, String cpu) {
+            boolean outOfMemory, long heapAfterGcMaxMb, int collections, long peakRssMb, int scriptRetries,
+            double cpuSeconds, String cpu) {
 
         double eventsPerSecond() {
             return inStream / Math.max(1e-9, (doneNanos - firstNanos) / 1e9);
+        }
+
+        /** Events per CPU-second of the pipeline process: comparable when the shared machine's load changes. */
+        double eventsPerCpuSecond() {
+            return inStream / Math.max(0.01, cpuSeconds);
         }
 
         boolean complete() {
@@ -111,9 +119,11 @@ public final class BulkBench {
         }
 
         String describe() {
-            return String.format(Locale.ROOT, "%s events/s (%s, first entry to last); %s of %s in the stream, %d dead"
+            return String.format(Locale.ROOT, "%s events/s (%s, first entry to last), %s events per CPU-second of the"
+                    + " pipeline; %s of %s in the stream, %d dead"
                     + " letters, %d script calls tried again, %s; heap after GC at most %d MB (%d collections), peak RSS %d MB",
-                    num(eventsPerSecond()), seconds(doneNanos - firstNanos), num(inStream), num(events), deadLetters,
+                    num(eventsPerSecond()), seconds(doneNanos - firstNanos), num(eventsPerCpuSecond()), num(inStream),
+                    num(events), deadLetters,
                     scriptRetries, outOfMemory ? "OutOfMemoryError" : "no OOM", heapAfterGcMaxMb, collections, peakRssMb);
         }
     }
@@ -144,12 +154,15 @@ public final class BulkBench {
             long first = 0;
             long done = 0;
             long seen = 0;
+            double cpuAtFirst = 0;
+            double cpuAtDone = 0;
             long lastProgress = System.nanoTime();
             while (System.nanoTime() - lastProgress < 120_000_000_000L && app.alive()) {
                 long length = jedis.xlen(stream) + jedis.xlen(deadLetters);
                 long now = System.nanoTime();
                 if (first == 0 && length > 0) {
                     first = now;
+                    cpuAtFirst = app.cpuSeconds();
                 }
                 if (length != seen) {
                     seen = length;
@@ -157,17 +170,19 @@ public final class BulkBench {
                 }
                 if (length >= expected) {
                     done = now;
+                    cpuAtDone = app.cpuSeconds();
                     break;
                 }
                 BenchSupport.sleep(20);
             }
             if (done == 0) {
                 done = lastProgress;
+                cpuAtDone = app.cpuSeconds();
             }
             long[] heap = heapAfterGc(gcLog);
             CatchUp result = new CatchUp(name, expected, jedis.xlen(stream), jedis.xlen(deadLetters), first, done,
                     app.ranOutOfMemory(), heap[0], (int) heap[1], app.peakRssMb(),
-                    app.lines("Trying the batch again").size(), app.cpuByThread(6));
+                    app.lines("Trying the batch again").size(), cpuAtDone - cpuAtFirst, app.cpuByThread(6));
             detail("%s: %s; CPU by thread %s (load %s)", name, result.describe(), result.cpu(), BenchSupport.loadAverage());
             jedis.del(stream, deadLetters);
             return result;

@@ -324,6 +324,25 @@ class ScriptRuntimeTest {
     }
 
     @Test
+    void aSliceSeveralTimesTheBatchSizeGetsAsManyTimesTheLimits() throws Exception {
+        ScriptRuntime runtime = new ScriptRuntime(write("spin-slice.js", """
+                function processBatch(events) {
+                  if (events.some(e => e.after && e.after.spin)) {
+                    while (true) {}
+                  }
+                  return events;
+                }
+                """), 100, 64);
+        opened.add(runtime);
+        assertThat(runtime.processBatch(JSON.writeValueAsString(List.of(event("c", "shop.users", null, row("id", 0)))), 1))
+                .hasSize(1);
+
+        assertThatThrownBy(() -> runtime.processBatch(
+                JSON.writeValueAsString(List.of(event("c", "shop.users", null, row("id", 1, "spin", true)))), 3))
+                .isInstanceOf(ScriptFailure.class).hasMessageContaining("300 ms");
+    }
+
+    @Test
     void endlessScriptIsStoppedByTheTimeoutAndTheRuntimeRecovers() {
         ScriptRuntime runtime = runtime("spin.js", """
                 function processBatch(events) {
