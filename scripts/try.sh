@@ -86,9 +86,9 @@ for candidate in $(seq $(( 40000 + RANDOM % 10000 )) 50999); do
 done
 [ -n "$management_port" ] || die "no free TCP port for the health endpoint"
 
-jvm_options=("${unsafe_allowed[@]}" "-Dcdc.dataDir=$DEMO_DIR/data" "-Dcamel.management.port=$management_port")
+jvm_options=(-XX:+ExitOnOutOfMemoryError "${unsafe_allowed[@]}" "-Dcdc.dataDir=$DEMO_DIR/data" "-Dcamel.management.port=$management_port")
 
-say "starting pipeline and worker: java -jar $JAR (log: $DEMO/app.log)"
+say "starting pipeline and worker: java -XX:+ExitOnOutOfMemoryError -jar $JAR (log: $DEMO/app.log)"
 : >"$DEMO_DIR/app.log"
 "$JAVA" "${jvm_options[@]}" -jar "$JAR" \
   >>"$DEMO_DIR/app.log" 2>&1 </dev/null &
