@@ -33,7 +33,7 @@ public class GatedOffsetBackingStore implements OffsetBackingStore {
     public void configure(WorkerConfig config) {
         Map<String, String> settings = config.originalsStrings();
         gate = OffsetGates.of(settings.get(OffsetGates.CONNECTOR_SETTING));
-        gate.checkAggregator();
+        gate.connectorStarting();
         schemaOnlySnapshot = SnapshotMarker.isSchemaOnly(settings.get("snapshot.mode"));
         String delegateClass = settings.getOrDefault(DELEGATE, "file");
         if ("file".equals(delegateClass) || "org.apache.kafka.connect.storage.FileOffsetBackingStore".equals(delegateClass)) {

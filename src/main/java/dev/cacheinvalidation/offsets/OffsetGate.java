@@ -81,9 +81,6 @@ public final class OffsetGate implements Processor, CamelContextAware {
             if (registry != null) {
                 registry.register(healthCheck);
             }
-            undeliveredGauge = Gauge.builder("cache_invalidation_gate_undelivered", this, OffsetGate::undelivered)
-                    .description("Records read from the binlog and not yet in a stream; the saved position waits for them")
-                    .tag("connector", connectorName).register(StreamMeters.registry(camelContext));
         }
     }
 
@@ -99,7 +96,10 @@ public final class OffsetGate implements Processor, CamelContextAware {
             if (registry != null) {
                 registry.unregister(healthCheck);
             }
-            StreamMeters.registry(camelContext).remove(undeliveredGauge);
+            if (undeliveredGauge != null) {
+                StreamMeters.registry(camelContext).remove(undeliveredGauge);
+                undeliveredGauge = null;
+            }
         }
     }
 
@@ -214,12 +214,25 @@ public final class OffsetGate implements Processor, CamelContextAware {
         return Math.max(0, arrived.get() - deliveredUpTo);
     }
 
-    /** Called by the offset store as Debezium configures it: the aggregator to flush on stop must exist. */
-    void checkAggregator() {
-        if (camelContext != null && aggregatorId != null && aggregator() == null) {
+    /**
+     * Called by the offset store as Debezium configures it, once Camel's metrics registry is in place: the
+     * aggregator to flush on stop must exist, and the undelivered records become a metric.
+     */
+    void connectorStarting() {
+        if (camelContext == null) {
+            return;
+        }
+        if (aggregatorId != null && aggregator() == null) {
             throw new IllegalStateException("the offset gate of '" + connectorName + "' names the aggregator '"
                     + aggregatorId + "', but the route has no aggregate step with that id: give the gate's"
                     + " aggregatorId the aggregate's id");
+        }
+        synchronized (this) {
+            if (undeliveredGauge == null) {
+                undeliveredGauge = Gauge.builder("cache_invalidation_gate_undelivered", this, OffsetGate::undelivered)
+                        .description("Records read from the binlog and not yet in a stream; the saved position waits for them")
+                        .tag("connector", String.valueOf(connectorName)).register(StreamMeters.registry(camelContext));
+            }
         }
     }
 

@@ -195,7 +195,7 @@ class OffsetGateTest {
             gate.setConnectorName("orders");
             gate.setAggregatorId("batchez");
 
-            assertThatThrownBy(gate::checkAggregator).hasMessageContaining("no aggregate step with that id");
+            assertThatThrownBy(gate::connectorStarting).hasMessageContaining("no aggregate step with that id");
         }
     }
 }
