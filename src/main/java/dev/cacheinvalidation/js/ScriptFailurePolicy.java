@@ -93,6 +93,20 @@ public class ScriptFailurePolicy implements Processor, CamelContextAware {
     @Override
     public void setCamelContext(CamelContext camelContext) {
         this.camelContext = camelContext;
+        // the route to stop is named in the route file: a name that matches no route is a startup error
+        try {
+            camelContext.addStartupListener((context, alreadyStarted) -> checkRouteExists());
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot check the route the script failure policy stops", e);
+        }
+    }
+
+    void checkRouteExists() {
+        if (camelContext.getRoute(routeId) == null) {
+            throw new IllegalStateException("the script failure policy stops the route '" + routeId
+                    + "' on script.onFailure=fail, but there is no route with that id: give its routeId the"
+                    + " binlog route's id");
+        }
     }
 
     @Override

@@ -117,7 +117,6 @@ public class Invalidator extends ServiceSupport implements Processor, CamelConte
             }
         }
         keysDeleted.increment(plain.size() + patterns.size());
-        exchange.getMessage().setHeader("CacheInvalidationKeys", plain.size() + patterns.size());
         if (!rejected.isEmpty()) {
             exchange.getMessage().setHeader(RedisStreamConstants.REJECTED, rejected);
         }
