@@ -70,20 +70,12 @@ public class ScriptFailurePolicy implements Processor, CamelContextAware {
         return JSON.writeValueAsString(event);
     }
 
-    public String getPolicy() {
-        return policy;
-    }
-
     public void setPolicy(String policy) {
         String normalized = policy == null ? "" : policy.trim().toLowerCase(Locale.ROOT);
         if (!normalized.equals("dead-letter") && !normalized.equals("fail")) {
             throw new IllegalArgumentException("script.onFailure must be dead-letter or fail, was '" + policy + "'");
         }
         this.policy = normalized;
-    }
-
-    public String getRouteId() {
-        return routeId;
     }
 
     public void setRouteId(String routeId) {

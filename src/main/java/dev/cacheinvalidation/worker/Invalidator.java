@@ -122,17 +122,9 @@ public class Invalidator extends ServiceSupport implements Processor, CamelConte
         }
     }
 
-    public String getCacheUri() {
-        return cacheUri;
-    }
-
     /** The Redis whose keys are deleted ({@code cache.uri}). */
     public void setCacheUri(String cacheUri) {
         this.cacheUri = cacheUri;
-    }
-
-    public int getWaitReplicas() {
-        return waitReplicas;
     }
 
     /** Deletes wait until this many replicas have them (see {@link RedisConnection#waitForReplicas}). */
