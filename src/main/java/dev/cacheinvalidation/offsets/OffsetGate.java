@@ -76,6 +76,11 @@ public final class OffsetGate implements Processor, CamelContextAware {
         OffsetGates.join(connectorName, this);
         running = true;
         if (camelContext != null) {
+            try {
+                camelContext.addStartupListener((context, alreadyStarted) -> checkAggregator());
+            } catch (Exception e) {
+                throw new IllegalStateException("cannot check the aggregator the offset gate flushes", e);
+            }
             healthCheck = new OffsetGateHealthCheck(connectorName, this);
             HealthCheckRegistry registry = HealthCheckRegistry.get(camelContext);
             if (registry != null) {
@@ -214,25 +219,21 @@ public final class OffsetGate implements Processor, CamelContextAware {
         return Math.max(0, arrived.get() - deliveredUpTo);
     }
 
-    /**
-     * Called by the offset store as Debezium configures it, once Camel's metrics registry is in place: the
-     * aggregator to flush on stop must exist, and the undelivered records become a metric.
-     */
-    void connectorStarting() {
-        if (camelContext == null) {
-            return;
-        }
+    /** As Camel starts: the aggregator to flush on stop must exist, or the flush would silently do nothing. */
+    void checkAggregator() {
         if (aggregatorId != null && aggregator() == null) {
             throw new IllegalStateException("the offset gate of '" + connectorName + "' names the aggregator '"
-                    + aggregatorId + "', but the route has no aggregate step with that id: give the gate's"
-                    + " aggregatorId the aggregate's id");
+                    + aggregatorId + "', but no aggregate step has that id: give the gate's aggregatorId the"
+                    + " aggregate's id");
         }
-        synchronized (this) {
-            if (undeliveredGauge == null) {
-                undeliveredGauge = Gauge.builder("cache_invalidation_gate_undelivered", this, OffsetGate::undelivered)
-                        .description("Records read from the binlog and not yet in a stream; the saved position waits for them")
-                        .tag("connector", String.valueOf(connectorName)).register(StreamMeters.registry(camelContext));
-            }
+    }
+
+    /** Called by the offset store as Debezium configures it, once Camel's metrics registry is in place. */
+    synchronized void connectorStarting() {
+        if (camelContext != null && undeliveredGauge == null) {
+            undeliveredGauge = Gauge.builder("cache_invalidation_gate_undelivered", this, OffsetGate::undelivered)
+                    .description("Records read from the binlog and not yet in a stream; the saved position waits for them")
+                    .tag("connector", String.valueOf(connectorName)).register(StreamMeters.registry(camelContext));
         }
     }
 

@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 
 import org.apache.camel.Exchange;
+import org.apache.camel.builder.RouteBuilder;
 import org.apache.camel.impl.DefaultCamelContext;
 import org.apache.camel.spi.Synchronization;
 import org.apache.camel.support.DefaultExchange;
@@ -189,13 +190,40 @@ class OffsetGateTest {
     }
 
     @Test
-    void anAggregatorIdNamingNoStepIsAClearError() throws Exception {
-        try (DefaultCamelContext context = new DefaultCamelContext()) {
+    void anAggregatorIdNamingNoAggregateStepStopsTheStartWithAClearError() throws Exception {
+        try (DefaultCamelContext context = contextWithAggregate("batches")) {
             gate.setCamelContext(context);
             gate.setConnectorName("orders");
             gate.setAggregatorId("batchez");
+            gate.start();
 
-            assertThatThrownBy(gate::connectorStarting).hasMessageContaining("no aggregate step with that id");
+            assertThatThrownBy(context::start).hasStackTraceContaining("no aggregate step has that id");
         }
+    }
+
+    @Test
+    void anAggregatorIdNamingTheAggregateStepStarts() throws Exception {
+        try (DefaultCamelContext context = contextWithAggregate("batches")) {
+            gate.setCamelContext(context);
+            gate.setConnectorName("orders");
+            gate.setAggregatorId("batches");
+            gate.start();
+
+            context.start();
+
+            assertThat(context.isStarted()).isTrue();
+        }
+    }
+
+    private static DefaultCamelContext contextWithAggregate(String id) throws Exception {
+        DefaultCamelContext context = new DefaultCamelContext();
+        context.addRoutes(new RouteBuilder() {
+            @Override
+            public void configure() {
+                from("direct:in").aggregate(constant("batch"), (oldExchange, newExchange) -> newExchange).id(id)
+                        .completionSize(2).log("batch");
+            }
+        });
+        return context;
     }
 }
