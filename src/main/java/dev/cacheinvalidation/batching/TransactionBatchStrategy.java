@@ -12,7 +12,7 @@ import org.slf4j.LoggerFactory;
 /**
  * Groups source changes into {@link EventBatch}es of whole transactions for the aggregator EIP.
  * <p>
- * A batch is ready (exchange property {@link #READY_PROPERTY}) once it holds {@code maxEvents} events; the
+ * A batch is ready ({@link #isBatchReady}, the aggregate step's completion predicate) once it holds {@code maxEvents} events; the
  * aggregator's completion interval closes it earlier on time. Events of a transaction whose END has not arrived
  * are held here, outside the batch, so a completion by time never cuts a transaction. A transaction is only cut
  * when it grows beyond {@code hardCap} events, with a warning; a transaction larger than {@code maxEvents} makes
@@ -26,7 +26,7 @@ import org.slf4j.LoggerFactory;
  */
 public class TransactionBatchStrategy implements AggregationStrategy {
 
-    public static final String READY_PROPERTY = "CacheInvalidationBatchReady";
+    private static final String READY_PROPERTY = "CacheInvalidationBatchReady";
 
     private static final Logger LOG = LoggerFactory.getLogger(TransactionBatchStrategy.class);
 
@@ -45,6 +45,11 @@ public class TransactionBatchStrategy implements AggregationStrategy {
         group.setProperty(READY_PROPERTY, batch.size() >= maxEvents);
         group.getMessage().setBody(batch);
         return group;
+    }
+
+    /** Completion predicate of the aggregate step: the batch of this group has reached {@code maxEvents}. */
+    public boolean isBatchReady(Exchange group) {
+        return Boolean.TRUE.equals(group.getProperty(READY_PROPERTY, Boolean.class));
     }
 
     /** The batching rules, without Camel. */

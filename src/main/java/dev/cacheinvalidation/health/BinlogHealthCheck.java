@@ -48,10 +48,6 @@ public class BinlogHealthCheck extends AbstractHealthCheck {
         }
     }
 
-    public String getConnectorName() {
-        return connectorName;
-    }
-
     public void setConnectorName(String connectorName) {
         this.connectorName = connectorName;
     }

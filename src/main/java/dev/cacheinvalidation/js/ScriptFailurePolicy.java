@@ -70,20 +70,12 @@ public class ScriptFailurePolicy implements Processor, CamelContextAware {
         return JSON.writeValueAsString(event);
     }
 
-    public String getPolicy() {
-        return policy;
-    }
-
     public void setPolicy(String policy) {
         String normalized = policy == null ? "" : policy.trim().toLowerCase(Locale.ROOT);
         if (!normalized.equals("dead-letter") && !normalized.equals("fail")) {
             throw new IllegalArgumentException("script.onFailure must be dead-letter or fail, was '" + policy + "'");
         }
         this.policy = normalized;
-    }
-
-    public String getRouteId() {
-        return routeId;
     }
 
     public void setRouteId(String routeId) {
@@ -93,6 +85,20 @@ public class ScriptFailurePolicy implements Processor, CamelContextAware {
     @Override
     public void setCamelContext(CamelContext camelContext) {
         this.camelContext = camelContext;
+        // the route to stop is named in the route file: a name that matches no route is a startup error
+        try {
+            camelContext.addStartupListener((context, alreadyStarted) -> checkRouteExists());
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot check the route the script failure policy stops", e);
+        }
+    }
+
+    void checkRouteExists() {
+        if (camelContext.getRoute(routeId) == null) {
+            throw new IllegalStateException("the script failure policy stops the route '" + routeId
+                    + "' on script.onFailure=fail, but there is no route with that id: give its routeId the"
+                    + " binlog route's id");
+        }
     }
 
     @Override

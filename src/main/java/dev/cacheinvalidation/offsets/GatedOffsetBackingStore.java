@@ -15,8 +15,8 @@ import org.apache.kafka.connect.storage.OffsetBackingStore;
 import org.apache.kafka.connect.util.Callback;
 
 /**
- * Debezium offset store that saves an offset only once the {@link OffsetGate} says every record before it is in
- * the stream. The actual saving is done by a delegate, named by {@value #DELEGATE}: {@code file} (default),
+ * Debezium offset store that saves an offset only once the {@link OffsetGate} of its connector (named by
+ * {@value OffsetGates#CONNECTOR_SETTING}) says every record before it is in the stream. The actual saving is done by a delegate, named by {@value #DELEGATE}: {@code file} (default),
  * {@code redis} ({@link RedisOffsetStore} at the address of {@value #REDIS_URI}, so a pod needs no volume),
  * or the class name of another offset store.
  */
@@ -25,13 +25,15 @@ public class GatedOffsetBackingStore implements OffsetBackingStore {
     public static final String DELEGATE = "offset.storage.gated.delegate";
     public static final String REDIS_URI = "offset.storage.gated.redis.uri";
 
-    private final OffsetGate gate = OffsetGate.global();
+    private OffsetGate gate;
     private OffsetBackingStore delegate;
     private boolean schemaOnlySnapshot;
 
     @Override
     public void configure(WorkerConfig config) {
         Map<String, String> settings = config.originalsStrings();
+        gate = OffsetGates.of(settings.get(OffsetGates.CONNECTOR_SETTING));
+        gate.connectorStarting();
         schemaOnlySnapshot = SnapshotMarker.isSchemaOnly(settings.get("snapshot.mode"));
         String delegateClass = settings.getOrDefault(DELEGATE, "file");
         if ("file".equals(delegateClass) || "org.apache.kafka.connect.storage.FileOffsetBackingStore".equals(delegateClass)) {

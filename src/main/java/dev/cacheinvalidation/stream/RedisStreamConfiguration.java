@@ -7,7 +7,7 @@ import org.apache.camel.spi.UriPath;
 
 /** Options of a {@code redis-stream:} endpoint. */
 @UriParams
-public class RedisStreamConfiguration implements Cloneable {
+public class RedisStreamConfiguration {
 
     @UriPath
     @Metadata(required = true, description = "The stream key")
@@ -60,14 +60,6 @@ public class RedisStreamConfiguration implements Cloneable {
     private long retryInitialMs = 100;
     @UriParam(defaultValue = "5000", description = "Longest pause between retries while Redis is unavailable")
     private long retryMaxMs = 5000;
-
-    public RedisStreamConfiguration copy() {
-        try {
-            return (RedisStreamConfiguration) clone();
-        } catch (CloneNotSupportedException e) {
-            throw new IllegalStateException(e);
-        }
-    }
 
     public String getStream() {
         return stream;

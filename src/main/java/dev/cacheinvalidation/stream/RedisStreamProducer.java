@@ -126,11 +126,6 @@ public class RedisStreamProducer extends DefaultProducer {
         }
     }
 
-    /** True while writes to Redis are failing. */
-    public boolean isRedisUnavailable() {
-        return unavailableSince != 0;
-    }
-
     private static List<String> values(Object body) {
         if (body == null) {
             return List.of();

@@ -218,10 +218,6 @@ public class StreamClient implements AutoCloseable {
         return jedis().xtrim(stream, XTrimParams.xTrimParams().minId(minId.toString()));
     }
 
-    public String ping() {
-        return jedis().ping();
-    }
-
     private static List<StreamMessage> toMessages(List<StreamEntry> entries) {
         List<StreamMessage> messages = new ArrayList<>(entries.size());
         for (StreamEntry entry : entries) {

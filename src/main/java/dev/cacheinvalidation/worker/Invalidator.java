@@ -117,23 +117,14 @@ public class Invalidator extends ServiceSupport implements Processor, CamelConte
             }
         }
         keysDeleted.increment(plain.size() + patterns.size());
-        exchange.getMessage().setHeader("CacheInvalidationKeys", plain.size() + patterns.size());
         if (!rejected.isEmpty()) {
             exchange.getMessage().setHeader(RedisStreamConstants.REJECTED, rejected);
         }
     }
 
-    public String getCacheUri() {
-        return cacheUri;
-    }
-
     /** The Redis whose keys are deleted ({@code cache.uri}). */
     public void setCacheUri(String cacheUri) {
         this.cacheUri = cacheUri;
-    }
-
-    public int getWaitReplicas() {
-        return waitReplicas;
     }
 
     /** Deletes wait until this many replicas have them (see {@link RedisConnection#waitForReplicas}). */

@@ -59,7 +59,7 @@ class TransactionBatchStrategyTest {
             }
             group = strategy.aggregate(group, incoming);
             assertThat(group.getMessage().getBody()).isSameAs(currentBatch());
-            if (Boolean.TRUE.equals(group.getProperty(TransactionBatchStrategy.READY_PROPERTY, Boolean.class))) {
+            if (strategy.isBatchReady(group)) {
                 emit();
             }
         }
@@ -75,8 +75,7 @@ class TransactionBatchStrategyTest {
         }
 
         boolean currentGroupIsReady() {
-            return group != null
-                    && Boolean.TRUE.equals(group.getProperty(TransactionBatchStrategy.READY_PROPERTY, Boolean.class));
+            return group != null && strategy.isBatchReady(group);
         }
 
         private void emit() {
@@ -499,7 +498,7 @@ class TransactionBatchStrategyTest {
 
     /**
      * The route's real aggregator: a batch should go out once it holds maxEvents. Camel's aggregator does not
-     * evaluate the completion predicate when the strategy can pre-complete, so READY_PROPERTY is never read.
+     * evaluate the completion predicate when the strategy can pre-complete, so isBatchReady is never asked.
      */
     @Test
     void camelAggregatorEmitsABatchAtMaxEvents() throws Exception {
@@ -511,7 +510,7 @@ class TransactionBatchStrategyTest {
             public void configure() {
                 from("direct:in")
                         .aggregate(constant("batch"), strategy)
-                        .completionPredicate(exchangeProperty(TransactionBatchStrategy.READY_PROPERTY))
+                        .completionPredicate(method(strategy, "isBatchReady"))
                         .completionInterval(60_000)
                         .process(e -> emitted.add(e.getProperty(EventBatch.PROPERTY, EventBatch.class)));
             }

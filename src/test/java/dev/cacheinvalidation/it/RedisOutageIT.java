@@ -20,7 +20,8 @@ import redis.clients.jedis.Jedis;
 
 /**
  * Redis goes away while a change is on its way: the pipeline holds the batch, readiness says why, and once Redis
- * is back the change is delivered and its keys deleted without anyone stepping in.
+ * is back the change is delivered and its keys deleted without anyone stepping in. While the batch waits, the
+ * offset gate shows in readiness and its metric that the saved position does not follow.
  */
 class RedisOutageIT {
 
@@ -38,6 +39,7 @@ class RedisOutageIT {
         props.put("camel.management.enabled", "true");
         props.put("camel.management.port", Integer.toString(port));
         props.put("camel.health.exposureLevel", "full");
+        props.put("cdc.gateStuckAfterMs", "2000");
         URI ready = URI.create("http://localhost:" + port + "/observe/health/ready");
         HttpClient http = HttpClient.newHttpClient();
         try (RunningApp app = RunningApp.start(RunningApp.ALL, props)) {
@@ -55,6 +57,10 @@ class RedisOutageIT {
                 HttpResponse<String> response = get(http, ready);
                 assertThat(response.statusCode()).isEqualTo(503);
                 assertThat(response.body()).contains("cannot write to Redis");
+                // the offset gate tells that the position no longer follows, and how many records wait
+                assertThat(response.body()).contains("records wait for the stream and nothing was delivered");
+                assertThat(get(http, URI.create("http://localhost:" + port + "/observe/metrics")).body())
+                        .containsPattern("cache_invalidation_gate_undelivered\\{[^}]*connector=\"redis-outage-it\"[^}]*} [1-9]");
             });
             Thread.sleep(2000);
             Servers.start();

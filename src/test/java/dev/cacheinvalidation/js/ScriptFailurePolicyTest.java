@@ -1,0 +1,53 @@
+package dev.cacheinvalidation.js;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import org.apache.camel.CamelContext;
+import org.apache.camel.builder.RouteBuilder;
+import org.apache.camel.impl.DefaultCamelContext;
+import org.junit.jupiter.api.Test;
+
+class ScriptFailurePolicyTest {
+
+    @Test
+    void aRouteIdNamingNoRouteStopsTheStartWithAClearError() throws Exception {
+        try (CamelContext camel = contextWithRoute("binlog")) {
+            ScriptFailurePolicy policy = new ScriptFailurePolicy();
+            policy.setRouteId("cdc-to-stream");
+            policy.setCamelContext(camel);
+
+            assertThatThrownBy(camel::start).hasStackTraceContaining("there is no route with that id")
+                    .hasStackTraceContaining("'cdc-to-stream'");
+        }
+    }
+
+    @Test
+    void aRouteIdNamingTheRouteStarts() throws Exception {
+        try (CamelContext camel = contextWithRoute("binlog")) {
+            ScriptFailurePolicy policy = new ScriptFailurePolicy();
+            policy.setRouteId("binlog");
+            policy.setCamelContext(camel);
+
+            camel.start();
+
+            assertThat(camel.isStarted()).isTrue();
+        }
+    }
+
+    @Test
+    void anUnknownPolicyIsRefused() {
+        assertThatThrownBy(() -> new ScriptFailurePolicy().setPolicy("ignore")).hasMessageContaining("dead-letter or fail");
+    }
+
+    private static CamelContext contextWithRoute(String routeId) throws Exception {
+        CamelContext camel = new DefaultCamelContext();
+        camel.addRoutes(new RouteBuilder() {
+            @Override
+            public void configure() {
+                from("direct:in").routeId(routeId).log("in");
+            }
+        });
+        return camel;
+    }
+}
