@@ -7,6 +7,7 @@ import io.micrometer.core.instrument.Gauge;
 import org.apache.camel.CamelContext;
 import org.apache.camel.CamelContextAware;
 import org.apache.camel.Exchange;
+import org.apache.camel.support.SynchronizationAdapter;
 
 /**
  * Bounds the row changes the pipeline holds between the binlog reader and the stream (the aggregator, the
@@ -74,12 +75,23 @@ public class InFlightEvents implements CamelContextAware {
         handedOver += events;
     }
 
-    /** Route step once the batch is in a stream (or the dead-letter stream): its changes leave the pipeline. */
-    public void delivered(Exchange exchange) {
+    /**
+     * First route step of the writer: however the exchange ends (in a stream, dead-lettered, or failed, when the
+     * position stays before it and a restart reads it again), its changes leave memory, so a failure cannot leak
+     * the count and hold the binlog reader back for ever.
+     */
+    public void releaseOnCompletion(Exchange exchange) {
         EventBatch batch = exchange.getProperty(EventBatch.PROPERTY, EventBatch.class);
-        if (batch != null) {
-            delivered(batch.size());
+        if (batch == null) {
+            return;
         }
+        int events = batch.size();
+        exchange.getExchangeExtension().addOnCompletion(new SynchronizationAdapter() {
+            @Override
+            public void onDone(Exchange done) {
+                delivered(events);
+            }
+        });
     }
 
     synchronized void delivered(int events) {

@@ -157,7 +157,8 @@ public class RedisStreamConsumer extends DefaultConsumer {
 
         @Override
         public void run() {
-            LOG.info("Consumer {} reading stream {} in group {}", consumerName, config.getStream(), config.getGroup());
+            LOG.info("Consumer {} reading stream {} in group {} on {}", consumerName, config.getStream(), config.getGroup(),
+                    client);
             while (isRunAllowed() && !Thread.currentThread().isInterrupted()) {
                 try {
                     poll();

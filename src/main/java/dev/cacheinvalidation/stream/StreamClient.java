@@ -228,6 +228,12 @@ public class StreamClient implements AutoCloseable {
         return messages;
     }
 
+    /** The Redis it talks to, without its password. */
+    @Override
+    public String toString() {
+        return redis.toString();
+    }
+
     @Override
     public void close() {
         redis.close();

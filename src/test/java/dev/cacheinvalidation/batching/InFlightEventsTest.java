@@ -3,9 +3,16 @@ package dev.cacheinvalidation.batching;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.util.ArrayList;
+import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
+import dev.cacheinvalidation.event.ChangeEvent;
+import org.apache.camel.CamelContext;
+import org.apache.camel.Exchange;
+import org.apache.camel.impl.DefaultCamelContext;
+import org.apache.camel.support.DefaultExchange;
 import org.junit.jupiter.api.Test;
 
 class InFlightEventsTest {
@@ -72,6 +79,39 @@ class InFlightEventsTest {
     private static void waitUntilWaiting(Thread thread) throws InterruptedException {
         while (thread.getState() != Thread.State.WAITING && thread.getState() != Thread.State.TIMED_WAITING) {
             Thread.sleep(1);
+        }
+    }
+
+    @Test
+    void aBatchLeavesTheCountHoweverItsExchangeEndsEvenFailed() throws Exception {
+        try (CamelContext camel = new DefaultCamelContext()) {
+            for (boolean failed : new boolean[] { false, true }) {
+                inFlight.admitOne();
+                inFlight.admitOne();
+                inFlight.handedOver(2);
+                EventBatch batch = new EventBatch();
+                for (int row = 1; row <= 2; row++) {
+                    batch.add(new ChangeEvent("u", "shop.users", Map.of("id", row), Map.of("id", row), new ArrayList<>(),
+                            new ChangeEvent.SourcePosition("mysql-bin.000001", 1000L + row, 0, "tx", 1L, 0L), "tx"), row);
+                }
+                Exchange exchange = new DefaultExchange(camel);
+                exchange.setProperty(EventBatch.PROPERTY, batch);
+
+                inFlight.releaseOnCompletion(exchange);
+                assertThat(inFlight.inFlight()).as("until the exchange ends").isEqualTo(2);
+                if (failed) {
+                    exchange.setException(new IllegalStateException("the writer failed"));
+                }
+                exchange.getExchangeExtension().handoverCompletions().forEach(done -> {
+                    if (failed) {
+                        done.onFailure(exchange);
+                    } else {
+                        done.onComplete(exchange);
+                    }
+                });
+
+                assertThat(inFlight.inFlight()).as(failed ? "failed" : "in a stream").isZero();
+            }
         }
     }
 }
