@@ -16,7 +16,8 @@ import org.apache.camel.spi.PropertiesFunction;
 @org.apache.camel.spi.annotations.PropertiesFunction("mysql")
 public class MysqlPropertiesFunction implements PropertiesFunction, CamelContextAware {
 
-    private static final Map<String, CdcSource> CHECKED = new ConcurrentHashMap<>();
+    /** Each DSN is checked once per Camel context (a placeholder is resolved many times). */
+    private final Map<String, CdcSource> checked = new ConcurrentHashMap<>();
 
     private CamelContext camelContext;
 
@@ -30,7 +31,7 @@ public class MysqlPropertiesFunction implements PropertiesFunction, CamelContext
         String raw = camelContext.getPropertiesComponent().resolveProperty("cdc.dsn")
                 .filter(dsn -> !dsn.isBlank())
                 .orElseGet(() -> System.getenv("MYSQL_DSN"));
-        CdcSource source = CHECKED.computeIfAbsent(raw == null ? "" : raw, CdcSource::resolve);
+        CdcSource source = checked.computeIfAbsent(raw == null ? "" : raw, CdcSource::resolve);
         return source.property(key.trim());
     }
 
