@@ -103,8 +103,7 @@ public class RedisStreamProducer extends DefaultProducer {
         while (true) {
             try {
                 long start = System.nanoTime();
-                // no MAXLEN on XADD: it would trim entries no worker has read (the trimmer keeps the bound)
-                List<String> ids = client.append(config.getStream(), config.getField(), values, extraFields, 0);
+                List<String> ids = client.append(config.getStream(), config.getField(), values, extraFields);
                 appendTimer.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
                 exchange.getMessage().setHeader(RedisStreamConstants.ENTRY_IDS, ids);
                 if (unavailableSince != 0) {

@@ -45,17 +45,14 @@ public class StreamClient implements AutoCloseable {
 
     /**
      * Appends one entry per value, all or none (MULTI/EXEC, one round trip), and returns their ids. The value goes
-     * in the first field; extra fields, if any, follow in every entry.
+     * in the first field; extra fields, if any, follow in every entry. Nothing is trimmed here: MAXLEN would drop
+     * entries no consumer group has read ({@link AcknowledgedTrimmer} keeps the bound).
      */
-    public List<String> append(String stream, String field, List<String> values, Map<String, String> extraFields,
-            long maxLen) {
+    public List<String> append(String stream, String field, List<String> values, Map<String, String> extraFields) {
         if (values.isEmpty()) {
             return List.of();
         }
         XAddParams params = XAddParams.xAddParams();
-        if (maxLen > 0) {
-            params.maxLen(maxLen).approximateTrimming();
-        }
         List<Response<StreamEntryID>> ids = new ArrayList<>(values.size());
         List<Object> results = redis.transaction(stream, tx -> {
             ids.clear();
