@@ -21,6 +21,7 @@ import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.LongConsumer;
 
 import dev.cacheinvalidation.it.TestServers;
 import redis.clients.jedis.Jedis;
@@ -123,6 +124,48 @@ final class BenchSupport {
         } catch (IOException e) {
             return "?";
         }
+    }
+
+    /**
+     * How a pipeline filled a stream: when its first entry arrived and when the expected count was reached (0 if
+     * never), the pipeline's CPU seconds at both, and when the stream last grew.
+     */
+    record Fill(long first, long done, long lastProgress, double cpuAtFirst, double cpuAtDone) {
+    }
+
+    static Fill followFill(Jedis jedis, App app, String stream, String deadLetters, long expected, long stallSeconds) {
+        return followFill(jedis, app, stream, deadLetters, expected, stallSeconds, length -> {
+        });
+    }
+
+    /**
+     * Follows the stream plus its dead-letter stream until they hold {@code expected} entries, the application
+     * ends, or nothing arrived for {@code stallSeconds}; {@code onLength} sees every length read.
+     */
+    static Fill followFill(Jedis jedis, App app, String stream, String deadLetters, long expected, long stallSeconds,
+            LongConsumer onLength) {
+        long first = 0;
+        long seen = 0;
+        double cpuAtFirst = 0;
+        long lastProgress = System.nanoTime();
+        while (System.nanoTime() - lastProgress < stallSeconds * 1_000_000_000L && app.alive()) {
+            long length = jedis.xlen(stream) + jedis.xlen(deadLetters);
+            long now = System.nanoTime();
+            if (first == 0 && length > 0) {
+                first = now;
+                cpuAtFirst = app.cpuSeconds();
+            }
+            if (length != seen) {
+                seen = length;
+                lastProgress = now;
+            }
+            onLength.accept(length);
+            if (length >= expected) {
+                return new Fill(first, now, lastProgress, cpuAtFirst, app.cpuSeconds());
+            }
+            sleep(20);
+        }
+        return new Fill(first, 0, lastProgress, cpuAtFirst, 0);
     }
 
     static void sleep(long millis) {

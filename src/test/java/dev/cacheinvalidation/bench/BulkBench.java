@@ -151,32 +151,13 @@ public final class BulkBench {
                         List.of("-Xmx256m", "-Xlog:gc:file=" + gcLog), props, servers)) {
             // on a loaded machine the start alone can take a minute: the wait for progress begins once it reads
             app.awaitLine("Connected to binlog", 600);
-            long first = 0;
-            long done = 0;
-            long seen = 0;
-            double cpuAtFirst = 0;
-            double cpuAtDone = 0;
-            long lastProgress = System.nanoTime();
-            while (System.nanoTime() - lastProgress < 120_000_000_000L && app.alive()) {
-                long length = jedis.xlen(stream) + jedis.xlen(deadLetters);
-                long now = System.nanoTime();
-                if (first == 0 && length > 0) {
-                    first = now;
-                    cpuAtFirst = app.cpuSeconds();
-                }
-                if (length != seen) {
-                    seen = length;
-                    lastProgress = now;
-                }
-                if (length >= expected) {
-                    done = now;
-                    cpuAtDone = app.cpuSeconds();
-                    break;
-                }
-                BenchSupport.sleep(20);
-            }
+            BenchSupport.Fill fill = BenchSupport.followFill(jedis, app, stream, deadLetters, expected, 120);
+            long first = fill.first();
+            long done = fill.done();
+            double cpuAtFirst = fill.cpuAtFirst();
+            double cpuAtDone = fill.cpuAtDone();
             if (done == 0) {
-                done = lastProgress;
+                done = fill.lastProgress();
                 cpuAtDone = app.cpuSeconds();
             }
             long[] heap = heapAfterGc(gcLog);

@@ -14,6 +14,7 @@ import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 import dev.cacheinvalidation.it.TestServers;
 import redis.clients.jedis.Jedis;
@@ -75,7 +76,6 @@ public final class CatchupBench {
             throws Exception {
         String tag = "bench:catchup:" + System.currentTimeMillis();
         String stream = tag;
-        boolean histogram = histogramAtHalfWay;
         Path dataDir = Files.createDirectories(BenchSupport.runDir().resolve("catchup-" + run + "-data"));
         String deadLetters = tag + ":dlq";
         Map<String, String> props = Map.of("cdc.dataDir", dataDir.toAbsolutePath().toString(),
@@ -110,43 +110,25 @@ public final class CatchupBench {
         // 3. the pipeline catches up
         try (Jedis jedis = servers.redis();
                 BenchSupport.App app = BenchSupport.App.start("catchup-" + run, "pipeline", List.of("-Xmx256m"), props, servers)) {
-            long first = 0;
-            long done = 0;
-            long lastProgress = System.nanoTime();
-            long seen = 0;
-            double cpuAtFirst = 0;
-            double cpuAtDone = 0;
             // until every change is in the stream (or dead-lettered), or nothing moved for 30 s
-            while (System.nanoTime() - lastProgress < 30_000_000_000L && app.alive()) {
-                long length = jedis.xlen(stream) + jedis.xlen(deadLetters);
-                long now = System.nanoTime();
-                if (first == 0 && length > 0) {
-                    first = now;
-                    cpuAtFirst = app.cpuSeconds();
-                }
-                if (length != seen) {
-                    seen = length;
-                    lastProgress = now;
-                }
-                if (histogram && length >= events / 2) {
-                    histogram = false;
+            AtomicBoolean histogram = new AtomicBoolean(histogramAtHalfWay);
+            BenchSupport.Fill fill = BenchSupport.followFill(jedis, app, stream, deadLetters, events, 30, length -> {
+                if (length >= events / 2 && histogram.getAndSet(false)) {
                     detail("catch-up run %d: heap at half way (jcmd GC.class_histogram, top 6): %s", run,
                             app.heapHistogram(6));
                 }
-                if (length >= events) {
-                    done = now;
-                    cpuAtDone = app.cpuSeconds();
-                    break;
-                }
-                BenchSupport.sleep(20);
-            }
+            });
+            long first = fill.first();
+            long done = fill.done();
+            double cpuAtFirst = fill.cpuAtFirst();
+            double cpuAtDone = fill.cpuAtDone();
             long deadLettered = jedis.xlen(deadLetters);
             detail("catch-up run %d: pipeline CPU by thread since process start: %s", run, app.cpuByThread(8));
             long connected = app.awaitLine("Connected to binlog", 1);
             String memory = app.memorySummary();
             boolean complete = done != 0 && deadLettered == 0;
             if (done == 0) {
-                done = lastProgress;
+                done = fill.lastProgress();
             }
             Result r = new Result(app.startNanos, connected, first, done, events, complete, memory);
             detail("catch-up run %d: %s events/s from first entry (%s), %s events/s from 'Connected to binlog' (%s),"
