@@ -3,9 +3,7 @@ package dev.cacheinvalidation.config;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.stream.Collectors;
 
 import redis.clients.jedis.DefaultJedisClientConfig;
@@ -180,21 +178,6 @@ public record RedisAddress(List<HostAndPort> nodes, String user, String password
                 .socketTimeoutMillis(socketTimeoutMs)
                 .clientName(clientName)
                 .build();
-    }
-
-    /** The settings Debezium's Redis stores read, under their prefix (e.g. {@code offset.storage.}). */
-    public Map<String, String> debeziumSettings(String prefix) {
-        Map<String, String> settings = new HashMap<>();
-        settings.put(prefix + "redis.address", host() + ":" + port());
-        settings.put(prefix + "redis.db.index", Integer.toString(database));
-        settings.put(prefix + "redis.ssl.enabled", Boolean.toString(tls));
-        if (user != null) {
-            settings.put(prefix + "redis.user", user);
-        }
-        if (password != null) {
-            settings.put(prefix + "redis.password", password);
-        }
-        return settings;
     }
 
     /** The URI without its password. */

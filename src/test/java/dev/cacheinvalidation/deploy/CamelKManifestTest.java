@@ -96,8 +96,7 @@ class CamelKManifestTest {
         });
         assertThat(strings(spec, "dependencies")).contains(
                 "mvn:dev.cacheinvalidation:cache-invalidation:" + projectVersion(),
-                "mvn:io.debezium:debezium-connector-mariadb:3.4.0.Final",
-                "mvn:io.debezium:debezium-storage-redis:3.4.0.Final");
+                "mvn:io.debezium:debezium-connector-mariadb:3.4.0.Final");
         Map<String, Object> traits = map(spec, "traits");
         assertThat(strings(map(traits, "mount"), "configs")).containsExactly("configmap:" + CamelKManifests.CONFIG_MAP);
         assertThat(strings(map(traits, "mount"), "resources")).containsExactly("configmap:" + CamelKManifests.SCRIPT_MAP);

@@ -135,7 +135,6 @@ public final class CamelKManifests {
                 %s  dependencies:
                     - mvn:dev.cacheinvalidation:cache-invalidation:%s
                     - mvn:io.debezium:debezium-connector-mariadb:%s
-                    - mvn:io.debezium:debezium-storage-redis:%s
                     - mvn:com.mysql:mysql-connector-j:%s
                   traits:
                     mount:
@@ -150,7 +149,7 @@ public final class CamelKManifests {
                     deployment:
                       strategy: Recreate
                 %s""".formatted(PIPELINE, literal("content", read("routes/cdc-to-stream.camel.yaml"), 6), pom.version,
-                        pom.debezium, pom.debezium, pom.mysqlConnector, CONFIG_MAP, SCRIPT_MAP, SECRET, SECRET,
+                        pom.debezium, pom.mysqlConnector, CONFIG_MAP, SCRIPT_MAP, SECRET, SECRET,
                         probes());
     }
 
