@@ -16,12 +16,15 @@ import org.apache.kafka.connect.util.Callback;
 
 /**
  * Debezium offset store that saves an offset only once the {@link OffsetGate} of its connector (named by
- * {@value OffsetGates#CONNECTOR_SETTING}) says every record before it is in the stream. The actual saving is done by a delegate, named by {@value #DELEGATE}: {@code file} (default),
+ * {@value #CONNECTOR}, found among the {@link RunningGates}) says every record before it is in the stream. The actual
+ * saving is done by a delegate, named by {@value #DELEGATE}: {@code file} (default),
  * {@code redis} ({@link RedisOffsetStore} at the address of {@value #REDIS_URI}, so a pod needs no volume),
  * or the class name of another offset store.
  */
 public class GatedOffsetBackingStore implements OffsetBackingStore {
 
+    /** Offset store setting naming the connector whose gate holds its writes. */
+    public static final String CONNECTOR = "offset.storage.gated.connector";
     public static final String DELEGATE = "offset.storage.gated.delegate";
     public static final String REDIS_URI = "offset.storage.gated.redis.uri";
 
@@ -32,7 +35,7 @@ public class GatedOffsetBackingStore implements OffsetBackingStore {
     @Override
     public void configure(WorkerConfig config) {
         Map<String, String> settings = config.originalsStrings();
-        gate = OffsetGates.of(settings.get(OffsetGates.CONNECTOR_SETTING));
+        gate = new RunningGates().find(settings.get(CONNECTOR));
         gate.connectorStarting();
         schemaOnlySnapshot = SnapshotMarker.isSchemaOnly(settings.get("snapshot.mode"));
         String delegateClass = settings.getOrDefault(DELEGATE, "file");

@@ -7,6 +7,8 @@ import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongSupplier;
 
+import javax.management.ObjectName;
+
 import dev.cacheinvalidation.batching.EventBatch;
 import dev.cacheinvalidation.event.SourceChange;
 import dev.cacheinvalidation.stream.StreamMeters;
@@ -33,8 +35,8 @@ import org.slf4j.LoggerFactory;
  * until every record that had arrived when Debezium asked for the write has been delivered. A crash therefore
  * replays from a position at or before the first undelivered record: duplicates are possible, losses are not.
  * <p>
- * One gate per connector: it joins {@link OffsetGates} under {@code connectorName} on {@link #start} and leaves
- * on {@link #stop}; the offset store finds it there by the connector name in its settings. While records wait and
+ * One gate per connector: it is published among the {@link RunningGates} under {@code connectorName} on
+ * {@link #start} and withdrawn on {@link #stop}; the offset store finds it there by the connector name in its settings. While records wait and
  * nothing has been delivered for {@code stuckAfterMs}, or a batch failed, readiness is DOWN with the reason.
  */
 public final class OffsetGate implements Processor, CamelContextAware {
@@ -58,6 +60,8 @@ public final class OffsetGate implements Processor, CamelContextAware {
     private CamelContext camelContext;
     private OffsetGateHealthCheck healthCheck;
     private Meter undeliveredGauge;
+    private final RunningGates runningGates = new RunningGates();
+    private ObjectName published;
 
     public OffsetGate() {
         this(System::currentTimeMillis);
@@ -73,7 +77,7 @@ public final class OffsetGate implements Processor, CamelContextAware {
         if (connectorName == null || connectorName.isBlank()) {
             throw new IllegalStateException("the offset gate needs its connectorName ({{cdc.name}})");
         }
-        OffsetGates.join(connectorName, this);
+        published = runningGates.publish(connectorName, this);
         running = true;
         if (camelContext != null) {
             try {
@@ -95,7 +99,7 @@ public final class OffsetGate implements Processor, CamelContextAware {
             return;
         }
         running = false;
-        OffsetGates.leave(connectorName, this);
+        runningGates.withdraw(published);
         if (camelContext != null && healthCheck != null) {
             HealthCheckRegistry registry = HealthCheckRegistry.get(camelContext);
             if (registry != null) {
@@ -106,10 +110,6 @@ public final class OffsetGate implements Processor, CamelContextAware {
                 undeliveredGauge = null;
             }
         }
-    }
-
-    boolean isRunning() {
-        return running;
     }
 
     /** Route step, first thing for every record from the binlog: gives it its arrival number. */

@@ -162,12 +162,12 @@ class OffsetGateTest {
         other.setConnectorName("users");
         other.start();
         try {
-            assertThat(OffsetGates.of("orders")).isSameAs(gate);
-            assertThat(OffsetGates.of("users")).isSameAs(other);
+            assertThat(new RunningGates().find("orders")).isSameAs(gate);
+            assertThat(new RunningGates().find("users")).isSameAs(other);
         } finally {
             other.stop();
         }
-        assertThatThrownBy(() -> OffsetGates.of("users")).hasMessageContaining("no offset gate runs for the connector 'users'");
+        assertThatThrownBy(() -> new RunningGates().find("users")).hasMessageContaining("no offset gate runs for the connector 'users'");
     }
 
     @Test
@@ -178,12 +178,12 @@ class OffsetGateTest {
         second.setConnectorName("orders");
 
         assertThatThrownBy(second::start).hasMessageContaining("already runs the connector 'orders'");
-        assertThat(OffsetGates.of("orders")).isSameAs(gate);
+        assertThat(new RunningGates().find("orders")).isSameAs(gate);
     }
 
     @Test
     void anOffsetStoreWithoutConnectorNameGetsAClearError() {
-        assertThatThrownBy(() -> OffsetGates.of(null)).hasMessageContaining(OffsetGates.CONNECTOR_SETTING);
+        assertThatThrownBy(() -> new RunningGates().find(null)).hasMessageContaining(GatedOffsetBackingStore.CONNECTOR);
     }
 
     @Test
