@@ -1,49 +1,44 @@
 package dev.cacheinvalidation.batching;
 
-import dev.cacheinvalidation.event.ChangeEvent;
-import dev.cacheinvalidation.stream.StreamMeters;
-import io.micrometer.core.instrument.FunctionCounter;
-import io.micrometer.core.instrument.Gauge;
-import org.apache.camel.CamelContext;
-import org.apache.camel.CamelContextAware;
-import org.apache.camel.Exchange;
-import org.apache.camel.support.SynchronizationAdapter;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
 
 /**
  * Bounds the row changes the pipeline holds between the binlog reader and the stream (the aggregator, the
  * hand-over queue, the script's input and output), whatever the size of a transaction or of the backlog.
  * <p>
- * The binlog route {@linkplain #admit admits} each change before the aggregator; once {@code limit} changes are
- * in flight it waits until the writer has {@linkplain #delivered delivered} a batch, and because it is the
- * thread that takes records from Debezium's queue, the binlog reader waits too (back-pressure). It waits only
- * while batches are on their way to the stream: when everything in flight is still in the aggregator (a
- * transaction being sliced, a batch not yet closed), blocking would wait for a delivery that cannot come, so the
+ * Each change is {@linkplain #admit admitted} as it enters; once {@code limit} changes are in flight the binlog
+ * thread waits until a batch is {@linkplain #released released}, and because it is the thread that takes records
+ * from Debezium's queue, the binlog reader waits too (back-pressure). It waits only while batches are
+ * {@linkplain #handedOver on their way} to the stream: when everything in flight is still in the aggregator (a
+ * transaction being sliced, a batch not yet closed), blocking would wait for a release that cannot come, so the
  * change is let through; the aggregator itself holds at most a slice and a batch.
+ * <p>
+ * A change costs two reads and an atomic increment; only a wait takes the lock, and only a batch's release.
  */
-public class InFlightEvents implements CamelContextAware {
+public final class InFlightEvents {
 
     private static final long WAIT_SLICE_MS = 1000;
 
-    private int limit = 4_000;
-    private long inFlight;
-    private long handedOver;
-    private long waits;
-    private CamelContext camelContext;
-    private boolean metersRegistered;
+    private final AtomicLong inFlight = new AtomicLong();
+    private final AtomicLong handedOver = new AtomicLong();
+    private final AtomicLong waits = new AtomicLong();
+    private volatile int limit = 4_000;
 
-    /** Route step before the aggregator, for every record: a row change waits while too many are in flight. */
-    public void admit(Exchange exchange) {
-        if (!(exchange.getMessage().getBody() instanceof ChangeEvent)) {
-            return;
+    /**
+     * For every row change as it enters: waits while {@code limit} are in flight and some are on their way to the
+     * stream, unless {@code stopping} (the writer may give up on its batch then, which is read again on start).
+     */
+    public void admit(BooleanSupplier stopping) {
+        if (inFlight.get() >= limit && handedOver.get() > 0) {
+            waitForRoom(stopping);
         }
-        registerMeters();
-        admitOne();
+        inFlight.incrementAndGet();
     }
 
-    synchronized void admitOne() {
+    private synchronized void waitForRoom(BooleanSupplier stopping) {
         boolean waited = false;
-        // while stopping, the writer may give up on its batch (it is read again on start): waiting would hang the stop
-        while (inFlight >= limit && handedOver > 0 && !stopping()) {
+        while (inFlight.get() >= limit && handedOver.get() > 0 && !stopping.getAsBoolean()) {
             waited = true;
             try {
                 wait(WAIT_SLICE_MS);
@@ -54,76 +49,32 @@ public class InFlightEvents implements CamelContextAware {
             }
         }
         if (waited) {
-            waits++;
-        }
-        inFlight++;
-    }
-
-    private boolean stopping() {
-        return camelContext != null && (camelContext.isStopping() || camelContext.isStopped());
-    }
-
-    /** Route step as a batch leaves the aggregator for the writer. */
-    public void handedOver(Exchange exchange) {
-        EventBatch batch = exchange.getProperty(EventBatch.PROPERTY, EventBatch.class);
-        if (batch != null) {
-            handedOver(batch.size());
+            waits.incrementAndGet();
         }
     }
 
-    synchronized void handedOver(int events) {
-        handedOver += events;
+    /** A batch of this many changes leaves the aggregator for the writer. */
+    public void handedOver(int events) {
+        handedOver.addAndGet(events);
     }
 
-    /**
-     * First route step of the writer: however the exchange ends (in a stream, dead-lettered, or failed, when the
-     * position stays before it and a restart reads it again), its changes leave memory, so a failure cannot leak
-     * the count and hold the binlog reader back for ever.
-     */
-    public void releaseOnCompletion(Exchange exchange) {
-        EventBatch batch = exchange.getProperty(EventBatch.PROPERTY, EventBatch.class);
-        if (batch == null) {
-            return;
+    /** A handed-over batch's exchange has ended, in a stream or failed: its changes leave memory. */
+    public void released(int events) {
+        inFlight.accumulateAndGet(events, (count, gone) -> Math.max(0, count - gone));
+        handedOver.accumulateAndGet(events, (count, gone) -> Math.max(0, count - gone));
+        synchronized (this) {
+            notifyAll();
         }
-        int events = batch.size();
-        exchange.getExchangeExtension().addOnCompletion(new SynchronizationAdapter() {
-            @Override
-            public void onDone(Exchange done) {
-                delivered(events);
-            }
-        });
     }
 
-    synchronized void delivered(int events) {
-        inFlight = Math.max(0, inFlight - events);
-        handedOver = Math.max(0, handedOver - events);
-        notifyAll();
+    /** Row changes admitted and not yet released. */
+    public long inFlight() {
+        return inFlight.get();
     }
 
-    /** Row changes admitted and not yet in a stream. */
-    public synchronized long inFlight() {
-        return inFlight;
-    }
-
-    /** How often the binlog route had to wait for the writer. */
-    public synchronized long waits() {
-        return waits;
-    }
-
-    private void registerMeters() {
-        if (metersRegistered || camelContext == null) {
-            return;
-        }
-        metersRegistered = true;
-        Gauge.builder("cache_invalidation_events_in_flight", this, InFlightEvents::inFlight)
-                .description("Row changes between the binlog reader and the stream").register(StreamMeters.registry(camelContext));
-        FunctionCounter.builder("cache_invalidation_binlog_waits", this, InFlightEvents::waits)
-                .description("Times the binlog reader waited because batch.maxEventsInFlight changes were in flight")
-                .register(StreamMeters.registry(camelContext));
-    }
-
-    public int getLimit() {
-        return limit;
+    /** How often the binlog thread had to wait for the writer. */
+    public long waits() {
+        return waits.get();
     }
 
     public void setLimit(int limit) {
@@ -131,15 +82,5 @@ public class InFlightEvents implements CamelContextAware {
             throw new IllegalArgumentException("batch.maxEventsInFlight must be at least 1, was " + limit);
         }
         this.limit = limit;
-    }
-
-    @Override
-    public void setCamelContext(CamelContext camelContext) {
-        this.camelContext = camelContext;
-    }
-
-    @Override
-    public CamelContext getCamelContext() {
-        return camelContext;
     }
 }

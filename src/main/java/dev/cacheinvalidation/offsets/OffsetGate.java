@@ -1,7 +1,9 @@
 package dev.cacheinvalidation.offsets;
 
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Deque;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicLong;
@@ -10,9 +12,10 @@ import java.util.function.LongSupplier;
 import javax.management.ObjectName;
 
 import dev.cacheinvalidation.batching.EventBatch;
+import dev.cacheinvalidation.batching.InFlightEvents;
+import dev.cacheinvalidation.event.ChangeEvent;
 import dev.cacheinvalidation.event.SourceChange;
-import dev.cacheinvalidation.stream.StreamMeters;
-import io.micrometer.core.instrument.Gauge;
+import dev.cacheinvalidation.metrics.Meters;
 import io.micrometer.core.instrument.Meter;
 import org.apache.camel.CamelContext;
 import org.apache.camel.CamelContextAware;
@@ -25,19 +28,27 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Lets the binlog position be saved only behind what the stream has acknowledged.
+ * The pipeline's commit policy ("required"): the binlog position is saved only behind what the stream has
+ * acknowledged, and the row changes in memory stay bounded.
  * <p>
  * Debezium counts a record as processed as soon as the route returns it, but the aggregator holds records and
- * writes them later, on another thread. So every record gets an arrival number when it enters the route
- * ({@link #process}); a batch leaving the aggregator is {@linkplain #handedOver handed over}; when its exchange
- * completes, the range of numbers it covers is {@linkplain #completed delivered} (or, if the exchange failed,
- * reported and kept undelivered); and the offset store ({@link GatedOffsetBackingStore}) holds each offset write
- * until every record that had arrived when Debezium asked for the write has been delivered. A crash therefore
- * replays from a position at or before the first undelivered record: duplicates are possible, losses are not.
+ * writes them later, on another thread. So the protocol has three steps, each in one place:
+ * <ol>
+ * <li>on entry ({@link #process}, every record): an arrival number, and for a row change a place among the
+ * {@link InFlightEvents} (the binlog thread waits above {@code batch.maxEventsInFlight});</li>
+ * <li>on hand-over ({@link #handOver}, every batch leaving the aggregator): the batch counts as on its way, and
+ * a completion is attached to its exchange, which follows it to the writer;</li>
+ * <li>on completion, however the exchange ends: the range of numbers it covers is delivered (or, if it failed,
+ * reported and kept undelivered) and its changes leave memory.</li>
+ * </ol>
+ * The offset store ({@link GatedOffsetBackingStore}) holds each offset write until every record that had arrived
+ * when Debezium asked for the write has been delivered. A crash therefore replays from a position at or before the
+ * first undelivered record: duplicates are possible, losses are not.
  * <p>
  * One gate per connector: it is published among the {@link RunningGates} under {@code connectorName} on
- * {@link #start} and withdrawn on {@link #stop}; the offset store finds it there by the connector name in its settings. While records wait and
- * nothing has been delivered for {@code stuckAfterMs}, or a batch failed, readiness is DOWN with the reason.
+ * {@link #start} and withdrawn on {@link #stop}; the offset store finds it there by the connector name in its
+ * settings. While records wait and nothing has been delivered for {@code stuckAfterMs}, or a batch failed,
+ * readiness is DOWN with the reason.
  */
 public final class OffsetGate implements Processor, CamelContextAware {
 
@@ -48,8 +59,11 @@ public final class OffsetGate implements Processor, CamelContextAware {
     private final LongSupplier clockMs;
     private final AtomicLong arrived = new AtomicLong();
     private final AtomicLong batchesInFlight = new AtomicLong();
+    private final InFlightEvents eventsInFlight = new InFlightEvents();
     private final TreeMap<Long, Long> deliveredRanges = new TreeMap<>();
     private final Deque<HeldWrite> held = new ArrayDeque<>();
+    private final RunningGates runningGates = new RunningGates();
+    private final List<Meter> meters = new ArrayList<>();
     private volatile long deliveredUpTo;
     private volatile long lastProgressMs;
     private volatile String failure;
@@ -59,8 +73,6 @@ public final class OffsetGate implements Processor, CamelContextAware {
     private long stuckAfterMs = 60_000;
     private CamelContext camelContext;
     private OffsetGateHealthCheck healthCheck;
-    private Meter undeliveredGauge;
-    private final RunningGates runningGates = new RunningGates();
     private ObjectName published;
 
     public OffsetGate() {
@@ -72,7 +84,7 @@ public final class OffsetGate implements Processor, CamelContextAware {
         this.lastProgressMs = clockMs.getAsLong();
     }
 
-    /** Joins the registry of running gates under its connector name and shows its state in health and metrics. */
+    /** Publishes the gate under its connector name and shows its state in health. */
     public void start() {
         if (connectorName == null || connectorName.isBlank()) {
             throw new IllegalStateException("the offset gate needs its connectorName ({{cdc.name}})");
@@ -93,7 +105,7 @@ public final class OffsetGate implements Processor, CamelContextAware {
         }
     }
 
-    /** Leaves the registry of running gates. */
+    /** Withdraws the gate and its health check and meters. */
     public void stop() {
         if (!running) {
             return;
@@ -105,17 +117,23 @@ public final class OffsetGate implements Processor, CamelContextAware {
             if (registry != null) {
                 registry.unregister(healthCheck);
             }
-            if (undeliveredGauge != null) {
-                StreamMeters.registry(camelContext).remove(undeliveredGauge);
-                undeliveredGauge = null;
-            }
+        }
+        synchronized (this) {
+            Meters.of(camelContext).removeAll(meters);
+            meters.clear();
         }
     }
 
-    /** Route step, first thing for every record from the binlog: gives it its arrival number. */
+    /**
+     * Route step for every record, as it enters: gives it its arrival number, and a row change its place among
+     * the changes in flight (waiting while {@code batch.maxEventsInFlight} are on their way to the stream).
+     */
     @Override
     public void process(Exchange exchange) {
         exchange.setProperty(SourceChange.SEQUENCE_PROPERTY, arrive());
+        if (exchange.getMessage().getBody() instanceof ChangeEvent) {
+            eventsInFlight.admit(this::stopping);
+        }
     }
 
     long arrive() {
@@ -127,41 +145,47 @@ public final class OffsetGate implements Processor, CamelContextAware {
         return number;
     }
 
-    /** Route step as a batch leaves the aggregator for the stream writer. */
-    public void handedOver(Exchange exchange) {
-        batchesInFlight.incrementAndGet();
+    private boolean stopping() {
+        return camelContext != null && (camelContext.isStopping() || camelContext.isStopped());
     }
 
     /**
-     * Route step, first thing in the stream writer: reports the batch when its exchange completes, whichever way
-     * it ends. A completed batch is delivered; a failed one is reported and stays undelivered, so the saved
-     * position stays before it and a restart reads it again.
+     * Route step as a batch leaves the aggregator for the writer: once its exchange completes, whichever way it
+     * ends and on whichever thread, the batch is reported. A completed batch is delivered; a failed one is
+     * reported and stays undelivered, so the saved position stays before it and a restart reads it again. Either
+     * way its changes leave memory, so a failure cannot hold the binlog reader back for ever.
      */
-    public void reportOnCompletion(Exchange exchange) {
+    public void handOver(Exchange exchange) {
         EventBatch batch = exchange.getProperty(EventBatch.PROPERTY, EventBatch.class);
+        if (batch == null) {
+            throw new IllegalStateException("the offset gate's handOver step must follow the aggregate step,"
+                    + " whose exchange carries the batch");
+        }
+        int events = batch.size();
+        eventsInFlight.handedOver(events);
+        batchesInFlight.incrementAndGet();
         exchange.getExchangeExtension().addOnCompletion(new SynchronizationAdapter() {
             @Override
             public void onComplete(Exchange done) {
-                if (batch != null) {
-                    delivered(batch.firstSequence(), batch.lastSequence());
-                }
-                leftTheWriter();
+                delivered(batch.firstSequence(), batch.lastSequence());
+                leftTheWriter(events);
             }
 
             @Override
             public void onFailure(Exchange done) {
-                if (batch != null) {
-                    Exception error = done.getException();
-                    failed(batch.firstSequence(), batch.lastSequence(), error == null ? "unknown error" : error.getMessage());
-                }
-                leftTheWriter();
+                Exception error = done.getException();
+                failed(batch.firstSequence(), batch.lastSequence(), error == null ? "unknown error" : error.getMessage());
+                leftTheWriter(events);
             }
         });
     }
 
-    private synchronized void leftTheWriter() {
-        batchesInFlight.decrementAndGet();
-        notifyAll();
+    private void leftTheWriter(int events) {
+        eventsInFlight.released(events);
+        synchronized (this) {
+            batchesInFlight.decrementAndGet();
+            notifyAll();
+        }
     }
 
     synchronized void delivered(long first, long last) {
@@ -230,11 +254,18 @@ public final class OffsetGate implements Processor, CamelContextAware {
 
     /** Called by the offset store as Debezium configures it, once Camel's metrics registry is in place. */
     synchronized void connectorStarting() {
-        if (camelContext != null && undeliveredGauge == null) {
-            undeliveredGauge = Gauge.builder("cache_invalidation_gate_undelivered", this, OffsetGate::undelivered)
-                    .description("Records read from the binlog and not yet in a stream; the saved position waits for them")
-                    .tag("connector", String.valueOf(connectorName)).register(StreamMeters.registry(camelContext));
+        if (camelContext == null || !meters.isEmpty()) {
+            return;
         }
+        Meters registry = Meters.of(camelContext, "connector", connectorName);
+        meters.add(registry.gauge("cache_invalidation_gate_undelivered",
+                "Records read from the binlog and not yet in a stream; the saved position waits for them", this,
+                OffsetGate::undelivered));
+        meters.add(registry.gauge("cache_invalidation_events_in_flight",
+                "Row changes between the binlog reader and the stream", eventsInFlight, InFlightEvents::inFlight));
+        meters.add(registry.counting("cache_invalidation_binlog_waits",
+                "Times the binlog reader waited because batch.maxEventsInFlight changes were in flight", eventsInFlight,
+                InFlightEvents::waits));
     }
 
     /**
@@ -292,6 +323,16 @@ public final class OffsetGate implements Processor, CamelContextAware {
     /** Id of the aggregator step to flush before the offset store stops. */
     public void setAggregatorId(String aggregatorId) {
         this.aggregatorId = aggregatorId;
+    }
+
+    /** Most row changes between the binlog reader and the stream ({@code batch.maxEventsInFlight}). */
+    public void setMaxEventsInFlight(int limit) {
+        eventsInFlight.setLimit(limit);
+    }
+
+    /** Row changes admitted and not yet in a stream or failed. */
+    long eventsInFlight() {
+        return eventsInFlight.inFlight();
     }
 
     /** How long records may wait with nothing delivered before readiness goes DOWN. */

@@ -5,8 +5,12 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 
+import dev.cacheinvalidation.batching.TransactionBatchStrategy;
+import dev.cacheinvalidation.event.ChangeEvent;
+import dev.cacheinvalidation.event.SourceChange;
 import org.apache.camel.Exchange;
 import org.apache.camel.builder.RouteBuilder;
 import org.apache.camel.impl.DefaultCamelContext;
@@ -140,9 +144,8 @@ class OffsetGateTest {
         // every reading of this clock moves it 1 ms on: a stop waiting for the batch would read it 10,000 times
         AtomicLong ticks = new AtomicLong();
         OffsetGate ticking = new OffsetGate(ticks::incrementAndGet);
-        Exchange exchange = new DefaultExchange(new DefaultCamelContext());
-        ticking.handedOver(exchange);
-        ticking.reportOnCompletion(exchange);
+        Exchange exchange = batchOf(ticking.arrive());
+        ticking.handOver(exchange);
         exchange.setException(new IllegalStateException("script failed and script.onFailure=fail"));
         for (Synchronization synchronization : exchange.getExchangeExtension().handoverCompletions()) {
             synchronization.onFailure(exchange);
@@ -215,6 +218,67 @@ class OffsetGateTest {
 
             assertThat(context.isStarted()).isTrue();
         }
+    }
+
+    @Test
+    void aBatchHandedOverIsDeliveredAndReleasedWhenItsExchangeCompletes() {
+        gate.setMaxEventsInFlight(10);
+        Exchange exchange = batchOf(admitted(), admitted());
+        gate.handOver(exchange);
+        assertThat(gate.eventsInFlight()).as("until the exchange ends").isEqualTo(2);
+
+        exchange.getExchangeExtension().handoverCompletions().forEach(done -> done.onComplete(exchange));
+
+        assertThat(gate.deliveredUpTo()).isEqualTo(2);
+        assertThat(gate.eventsInFlight()).isZero();
+        assertThat(gate.problem()).isNull();
+    }
+
+    @Test
+    void aBatchWhoseExchangeFailsStaysUndeliveredButLeavesMemory() {
+        Exchange exchange = batchOf(admitted(), admitted());
+        gate.handOver(exchange);
+        exchange.setException(new IllegalStateException("READONLY You can't write against a read only replica"));
+
+        exchange.getExchangeExtension().handoverCompletions().forEach(done -> done.onFailure(exchange));
+
+        assertThat(gate.deliveredUpTo()).isZero();
+        assertThat(gate.eventsInFlight()).as("a failure cannot hold the binlog reader back for ever").isZero();
+        assertThat(gate.problem()).contains("records 1..2 did not reach the stream").contains("READONLY");
+    }
+
+    @Test
+    void aHandOverWithoutABatchNamesTheStepItMustFollow() {
+        Exchange exchange = new DefaultExchange(new DefaultCamelContext());
+
+        assertThatThrownBy(() -> gate.handOver(exchange)).hasMessageContaining("must follow the aggregate step");
+    }
+
+    /** A record entering through the gate's route step, as a row change of its own transaction. */
+    private long admitted() {
+        Exchange record = new DefaultExchange(new DefaultCamelContext());
+        record.getMessage().setBody(rowChange());
+        gate.process(record);
+        return record.getProperty(SourceChange.SEQUENCE_PROPERTY, Long.class);
+    }
+
+    /** The exchange the aggregate step hands over: a batch of one row change per arrival number. */
+    private static Exchange batchOf(long... sequences) {
+        TransactionBatchStrategy strategy = new TransactionBatchStrategy();
+        DefaultCamelContext camel = new DefaultCamelContext();
+        Exchange group = null;
+        for (long sequence : sequences) {
+            Exchange record = new DefaultExchange(camel);
+            record.getMessage().setBody(rowChange());
+            record.setProperty(SourceChange.SEQUENCE_PROPERTY, sequence);
+            group = strategy.aggregate(group, record);
+        }
+        return group;
+    }
+
+    private static ChangeEvent rowChange() {
+        return new ChangeEvent("u", "shop.users", Map.of("id", 1), Map.of("id", 1), List.of(),
+                new ChangeEvent.SourcePosition("mysql-bin.000001", 1000L, 0, null, 1L, 0L), null);
     }
 
     private static DefaultCamelContext contextWithAggregate(String id) throws Exception {
