@@ -8,6 +8,11 @@ public record CdcSource(MysqlDsn dsn, ServerFlavor flavor) {
         return new CdcSource(dsn, DatabasePreflight.check(dsn));
     }
 
+    /** The connector's TLS mode: the DSN's, in the words of the server's connector, or the flavor's default. */
+    public String sslMode() {
+        return dsn.tlsMode().map(mode -> mode.connectorName(flavor)).orElse(flavor.sslMode());
+    }
+
     public String property(String key) {
         return switch (key) {
             case "host" -> dsn.host();
@@ -19,7 +24,7 @@ public record CdcSource(MysqlDsn dsn, ServerFlavor flavor) {
             case "connectorClass" -> flavor.connectorClass();
             case "jdbcDriver" -> flavor.jdbcDriver();
             case "protocol" -> flavor.jdbcProtocol();
-            case "sslMode" -> dsn.tlsMode().map(mode -> mode.connectorName(flavor)).orElse(flavor.sslMode());
+            case "sslMode" -> sslMode();
             case "sourceInfoStructMaker" -> flavor.sourceInfoStructMaker();
             default -> throw new ConfigurationException("unknown placeholder {{mysql:" + key + "}}: use one of host, port,"
                     + " user, password, database, flavor, connectorClass, jdbcDriver, protocol, sslMode, sourceInfoStructMaker");

@@ -1,0 +1,101 @@
+package dev.cacheinvalidation.config;
+
+import java.util.Map;
+
+import dev.cacheinvalidation.offsets.GatedOffsetBackingStore;
+import dev.cacheinvalidation.offsets.RedisOffsetStore;
+import dev.cacheinvalidation.offsets.RedisUriSchemaHistory;
+import org.apache.camel.component.debezium.configuration.ConfigurationValidation;
+import org.apache.camel.component.debezium.mysql.configuration.MySqlConnectorEmbeddedDebeziumConfiguration;
+
+/**
+ * The {@code debezium-mysql:} component's configuration for the pipeline: Debezium's plumbing, so that the route
+ * names only its source. Filled from the {@code cdc.*} settings in {@code application.properties}; every endpoint
+ * starts from a copy of it, which is completed from the connector name and the database behind {@code cdc.dsn}
+ * (checked then, so a process running only the worker needs no database) as the endpoint is created. A setting
+ * given on the endpoint itself is kept where it does not follow from the name or the database.
+ */
+public class CdcConnectorConfiguration extends MySqlConnectorEmbeddedDebeziumConfiguration {
+
+    private String dsn;
+    private String dataDir = "data";
+    private String offsetStore = "file";
+    private String redisUri;
+
+    public CdcConnectorConfiguration() {
+        // settings Camel passes by default that only produce deprecation warnings at every start: Kafka Connect
+        // ignores the internal converters since 3.0, and Debezium reads event.processing.failure.handling.mode
+        // (which Camel sets too, to the same "fail") instead of event.deserialization.failure.handling.mode
+        setInternalKeyConverter(null);
+        setInternalValueConverter(null);
+        setEventDeserializationFailureHandlingMode(null);
+        // whole transactions: BEGIN and END reach the route, so batches never cut one
+        setProvideTransactionMetadata(true);
+        // a delete is one event; its tombstone would be a second one with no row
+        setTombstonesOnDelete(false);
+        // TRUNCATE reaches the script as an event of its own (op "t"); Debezium skips it by default
+        setSkippedOperations("none");
+        // the schema history keeps the DDL of the captured tables only
+        setSchemaHistoryInternalStoreOnlyCapturedTablesDdl(true);
+        // after a lost connection, reconnect within seconds rather than the connector's default minute
+        setConnectKeepAliveIntervalMs(5000);
+        // the position is saved only once everything before it is in the stream (see OffsetGate)
+        setOffsetStorage(GatedOffsetBackingStore.class.getName());
+    }
+
+    /**
+     * As an endpoint is created: the database behind the DSN is checked, and the settings that follow from it
+     * (address, credentials, the connector, driver and TLS words that fit MySQL or MariaDB) and from the connector
+     * name (topic prefix, the gate, the keys and files of the saved position) are filled in.
+     */
+    @Override
+    protected ConfigurationValidation validateConnectorConfiguration() {
+        CdcSource source = CdcSource.resolve(dsn);
+        setDatabaseHostname(source.dsn().host());
+        setDatabasePort(source.dsn().port());
+        setDatabaseUser(source.dsn().user());
+        setDatabasePassword(source.dsn().password());
+        setDatabaseJdbcDriver(source.flavor().jdbcDriver());
+        setDatabaseProtocol(source.flavor().jdbcProtocol());
+        setDatabaseSslMode(source.sslMode());
+        setSourceinfoStructMaker(source.flavor().sourceInfoStructMaker());
+        String name = getName();
+        if (getTopicPrefix() == null) {
+            setTopicPrefix(name);
+        }
+        setOffsetStorageFileName(dataDir + "/offsets.dat");
+        setSchemaHistoryInternalFileFilename(dataDir + "/schema-history.dat");
+        Map<String, Object> additional = getAdditionalProperties();
+        // MySQL and MariaDB need different connectors
+        additional.put("connector.class", source.flavor().connectorClass());
+        additional.put(GatedOffsetBackingStore.CONNECTOR, name);
+        additional.put(GatedOffsetBackingStore.DELEGATE, offsetStore);
+        additional.put(RedisOffsetStore.KEY, name + ":offsets");
+        additional.put(RedisUriSchemaHistory.KEY, name + ":schema-history");
+        if (redisUri != null) {
+            additional.put(GatedOffsetBackingStore.REDIS_URI, redisUri);
+            additional.put(RedisUriSchemaHistory.REDIS_URI, redisUri);
+        }
+        return super.validateConnectorConfiguration();
+    }
+
+    /** The database ({@code cdc.dsn}): {@code mysql://user:password@host:3306/app} or {@code mariadb://...}. */
+    public void setDsn(String dsn) {
+        this.dsn = dsn;
+    }
+
+    /** Directory of the saved position and schema history when they are files ({@code cdc.dataDir}). */
+    public void setDataDir(String dataDir) {
+        this.dataDir = dataDir;
+    }
+
+    /** Where the gated offset store saves the position: {@code file}, {@code redis} or a class name. */
+    public void setOffsetStore(String offsetStore) {
+        this.offsetStore = offsetStore;
+    }
+
+    /** Redis of the saved position and schema history when they live in Redis ({@code redis.uri}). */
+    public void setRedisUri(String redisUri) {
+        this.redisUri = redisUri;
+    }
+}
