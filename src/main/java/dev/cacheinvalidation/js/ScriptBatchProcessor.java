@@ -12,10 +12,8 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.cacheinvalidation.batching.EventBatch;
 import dev.cacheinvalidation.config.ConfigurationException;
-import dev.cacheinvalidation.stream.StreamMeters;
+import dev.cacheinvalidation.metrics.Meters;
 import io.micrometer.core.instrument.DistributionSummary;
-import io.micrometer.core.instrument.FunctionCounter;
-import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import org.apache.camel.CamelContext;
 import org.apache.camel.CamelContextAware;
@@ -64,15 +62,12 @@ public class ScriptBatchProcessor extends ServiceSupport implements Processor, C
 
     @Override
     protected void doStart() {
-        MeterRegistry meters = StreamMeters.registry(camelContext);
-        scriptTime = Timer.builder("cache_invalidation_script").description("processBatch time per batch")
-                .publishPercentileHistogram().register(meters);
-        batchSizes = DistributionSummary.builder("cache_invalidation_batch_events").description("Events per batch")
-                .register(meters);
-        FunctionCounter.builder("cache_invalidation_events_in", eventsIn, AtomicLong::get)
-                .description("Row changes handed to the script").register(meters);
-        FunctionCounter.builder("cache_invalidation_events_written", eventsOut, AtomicLong::get)
-                .description("Events the script returned for the stream").register(meters);
+        Meters meters = Meters.of(camelContext);
+        scriptTime = meters.timer("cache_invalidation_script", "processBatch time per batch");
+        batchSizes = meters.summary("cache_invalidation_batch_events", "Events per batch");
+        meters.counting("cache_invalidation_events_in", "Row changes handed to the script", eventsIn, AtomicLong::get);
+        meters.counting("cache_invalidation_events_written", "Events the script returned for the stream", eventsOut,
+                AtomicLong::get);
         loadedVersion = version();
         runtime = new ScriptRuntime(Path.of(script), timeoutMs, memLimitMb);
         LOG.info("Loaded {} (timeout {} ms, memory {} MB per call)", script, timeoutMs, memLimitMb);

@@ -10,12 +10,11 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 import dev.cacheinvalidation.config.RedisAddress;
+import dev.cacheinvalidation.metrics.Meters;
 import dev.cacheinvalidation.redis.RedisConnection;
 import dev.cacheinvalidation.stream.RedisStreamConstants;
 import dev.cacheinvalidation.stream.StreamMessage;
-import dev.cacheinvalidation.stream.StreamMeters;
 import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import org.apache.camel.CamelContext;
 import org.apache.camel.CamelContextAware;
@@ -59,15 +58,12 @@ public class Invalidator extends ServiceSupport implements Processor, CamelConte
 
     @Override
     protected void doStart() {
-        MeterRegistry meters = StreamMeters.registry(camelContext);
-        keysDeleted = Counter.builder("cache_invalidation_keys_deleted").description("Cache keys deleted (patterns count once)")
-                .register(meters);
-        keysDeletedAgain = Counter.builder("cache_invalidation_keys_redeleted")
-                .description("Cache keys deleted a second time, worker.redeleteAfterMs after the first (patterns count once)")
-                .register(meters);
-        endToEnd = Timer.builder("cache_invalidation_end_to_end")
-                .description("From the change in the binlog (server time, whole seconds) to the deletion of its keys")
-                .publishPercentileHistogram().register(meters);
+        Meters meters = Meters.of(camelContext);
+        keysDeleted = meters.counter("cache_invalidation_keys_deleted", "Cache keys deleted (patterns count once)");
+        keysDeletedAgain = meters.counter("cache_invalidation_keys_redeleted",
+                "Cache keys deleted a second time, worker.redeleteAfterMs after the first (patterns count once)");
+        endToEnd = meters.timer("cache_invalidation_end_to_end",
+                "From the change in the binlog (server time, whole seconds) to the deletion of its keys");
         cache = RedisConnection.open(RedisAddress.parse(cacheUri, "CACHE_URI"), "invalidator", 10_000, 8)
                 .waitForReplicas(waitReplicas);
     }
