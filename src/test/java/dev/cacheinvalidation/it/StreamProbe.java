@@ -30,14 +30,23 @@ public final class StreamProbe {
                 if (!jedis.exists(stream)) {
                     return true;
                 }
-                for (StreamGroupInfo info : jedis.xinfoGroups(stream)) {
-                    if (info.getName().equals(group)) {
-                        return info.getPending() == 0 && unread(jedis, stream, info) == 0;
-                    }
-                }
-                return false;
+                StreamGroupInfo info = group(jedis, stream, group);
+                return info != null && info.getPending() == 0 && unread(jedis, stream, info) == 0;
             }
         });
+    }
+
+    /** The group as XINFO GROUPS shows it, or null when the stream has no such group (or there is no stream). */
+    public static StreamGroupInfo group(Jedis jedis, String stream, String group) {
+        if (!jedis.exists(stream)) {
+            return null;
+        }
+        for (StreamGroupInfo info : jedis.xinfoGroups(stream)) {
+            if (info.getName().equals(group)) {
+                return info;
+            }
+        }
+        return null;
     }
 
     /**
