@@ -26,7 +26,7 @@ public class RedisOffsetStore extends MemoryOffsetBackingStore {
 
     private RedisAddress address;
     private String key;
-    private RedisConnection redis;
+    private final StoreConnection redis = new StoreConnection("debezium:offsets");
 
     /** Configured from {@value GatedOffsetBackingStore#REDIS_URI} and {@value #KEY}. */
     @Override
@@ -40,7 +40,7 @@ public class RedisOffsetStore extends MemoryOffsetBackingStore {
     @Override
     public synchronized void start() {
         super.start();
-        redis = RedisConnection.open(address, "debezium:offsets", 5000, 2);
+        redis.open(address);
         Map<byte[], byte[]> saved = redis.commands().hgetAll(key.getBytes(StandardCharsets.UTF_8));
         for (Map.Entry<byte[], byte[]> entry : saved.entrySet()) {
             data.put(ByteBuffer.wrap(entry.getKey()), ByteBuffer.wrap(entry.getValue()));
@@ -81,9 +81,6 @@ public class RedisOffsetStore extends MemoryOffsetBackingStore {
     @Override
     public synchronized void stop() {
         super.stop();
-        if (redis != null) {
-            redis.close();
-            redis = null;
-        }
+        redis.close();
     }
 }

@@ -35,7 +35,7 @@ public class RedisUriSchemaHistory extends AbstractSchemaHistory {
     private final DocumentReader reader = DocumentReader.defaultReader();
     private RedisAddress address;
     private String key;
-    private RedisConnection redis;
+    private final StoreConnection redis = new StoreConnection("debezium:schema_history");
 
     @Override
     public void configure(Configuration config, HistoryRecordComparator comparator, SchemaHistoryListener listener,
@@ -48,9 +48,7 @@ public class RedisUriSchemaHistory extends AbstractSchemaHistory {
     @Override
     public synchronized void start() {
         super.start();
-        if (redis == null) {
-            redis = RedisConnection.open(address, "debezium:schema_history", 5000, 2);
-        }
+        redis.open(address);
     }
 
     @Override
@@ -112,7 +110,7 @@ public class RedisUriSchemaHistory extends AbstractSchemaHistory {
 
     @Override
     public boolean exists() {
-        if (redis == null) {
+        if (!redis.isOpen()) {
             start();
         }
         return redis.commands().exists(key);
@@ -121,9 +119,6 @@ public class RedisUriSchemaHistory extends AbstractSchemaHistory {
     @Override
     public synchronized void stop() {
         super.stop();
-        if (redis != null) {
-            redis.close();
-            redis = null;
-        }
+        redis.close();
     }
 }
