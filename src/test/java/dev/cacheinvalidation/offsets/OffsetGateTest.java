@@ -3,10 +3,13 @@ package dev.cacheinvalidation.offsets;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
+
+import javax.management.ObjectName;
 
 import dev.cacheinvalidation.batching.TransactionBatchStrategy;
 import dev.cacheinvalidation.event.ChangeEvent;
@@ -171,6 +174,18 @@ class OffsetGateTest {
             other.stop();
         }
         assertThatThrownBy(() -> new RunningGates().find("users")).hasMessageContaining("no offset gate runs for the connector 'users'");
+    }
+
+    @Test
+    void aRunningGateShowsItsStateInTheMBeanServer() throws Exception {
+        gate.setConnectorName("orders");
+        gate.start();
+        gate.arrive();
+        ObjectName name = new ObjectName("dev.cacheinvalidation:type=OffsetGate,connector=\"orders\"");
+
+        assertThat(ManagementFactory.getPlatformMBeanServer().getAttribute(name, "Undelivered")).isEqualTo(1L);
+        gate.stop();
+        assertThat(ManagementFactory.getPlatformMBeanServer().isRegistered(name)).as("withdrawn on stop").isFalse();
     }
 
     @Test
