@@ -42,9 +42,7 @@ class PackagedJarIT {
     @Test
     void seedScenarioWithTheJavaWorker() throws Exception {
         try (AppProcess app = AppProcess.jar("all", Map.of("cdc.dataDir", dataDir.toString()), env())) {
-            app.awaitLine("Connected to binlog", STARTUP);
-            runSeedUpdateAndCheckKeys();
-            app.awaitLine("Invalidated 5 keys for app.users", Duration.ofSeconds(20));
+            seedScenario(app, app);
         }
     }
 
@@ -55,9 +53,7 @@ class PackagedJarIT {
         try (AppProcess app = AppProcess.jar(List.of("@target/graal.args"), "all",
                 Map.of("cdc.dataDir", dataDir.toString()), env())) {
             app.awaitLine("scripts are compiled by the Graal JIT", STARTUP);
-            app.awaitLine("Connected to binlog", STARTUP);
-            runSeedUpdateAndCheckKeys();
-            app.awaitLine("Invalidated 5 keys for app.users", Duration.ofSeconds(20));
+            seedScenario(app, app);
         }
     }
 
@@ -69,10 +65,8 @@ class PackagedJarIT {
         try (AppProcess pipeline = AppProcess.jar("pipeline", Map.of("cdc.dataDir", dataDir.toString()), env());
                 AppProcess worker = AppProcess.start(List.of("node", "cache-invalidation-worker.js"),
                         Map.of("REDIS_URI", servers.redisUri()), nodeWorker.toAbsolutePath())) {
-            pipeline.awaitLine("Connected to binlog", STARTUP);
             worker.awaitLine("Starting cache invalidation worker", STARTUP);
-            runSeedUpdateAndCheckKeys();
-            worker.awaitLine("Invalidated 5 keys for app.users", Duration.ofSeconds(20));
+            seedScenario(pipeline, worker);
         }
     }
 
@@ -101,6 +95,13 @@ class PackagedJarIT {
 
     private Map<String, String> env() {
         return Map.of("MYSQL_DSN", servers.mysqlDsn(), "REDIS_URI", servers.redisUri());
+    }
+
+    /** Once the pipeline reads the binlog: the seed's UPDATE, its keys gone, and the worker's line about them. */
+    private void seedScenario(AppProcess pipeline, AppProcess worker) throws Exception {
+        pipeline.awaitLine("Connected to binlog", STARTUP);
+        runSeedUpdateAndCheckKeys();
+        worker.awaitLine("Invalidated 5 keys for app.users", Duration.ofSeconds(20));
     }
 
     private void runSeedUpdateAndCheckKeys() throws Exception {
