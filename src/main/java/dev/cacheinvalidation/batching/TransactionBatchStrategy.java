@@ -33,6 +33,8 @@ public class TransactionBatchStrategy implements AggregationStrategy {
     private int maxEvents = 100;
     private int hardCap = 10_000;
     private OpenTransaction open;
+    /** The serial number of the next completed batch. */
+    private long completed;
     /** The transaction a DDL statement ended, in case its END still comes. */
     private String endedByStatement;
 
@@ -45,6 +47,20 @@ public class TransactionBatchStrategy implements AggregationStrategy {
         group.setProperty(READY_PROPERTY, batch.size() >= maxEvents);
         group.getMessage().setBody(batch);
         return group;
+    }
+
+    /** The aggregator completed the group: its batch gets the next serial number, the order it is written in. */
+    @Override
+    public void onCompletion(Exchange group) {
+        EventBatch batch = group.getProperty(EventBatch.PROPERTY, EventBatch.class);
+        if (batch != null) {
+            number(batch);
+        }
+    }
+
+    // synchronized: the aggregator completes groups on the source thread (size) and on its timer thread (time)
+    synchronized void number(EventBatch batch) {
+        batch.numbered(completed++);
     }
 
     /** Completion predicate of the aggregate step: the batch of this group has reached {@code maxEvents}. */

@@ -79,6 +79,8 @@ class TransactionBatchStrategyTest {
         }
 
         private void emit() {
+            // as the aggregator does when a group completes
+            strategy.onCompletion(group);
             emitted.add(currentBatch());
             group = null;
         }
@@ -159,6 +161,19 @@ class TransactionBatchStrategyTest {
 
         assertThat(aggregator.emitted).extracting(EventBatch::size).containsExactly(3, 3, 1);
         assertThat(aggregator.allEmittedEvents()).containsExactlyElementsOf(offered);
+    }
+
+    @Test
+    void completedBatchesAreNumberedInCompletionOrderBySizeAndByTime() {
+        Aggregator aggregator = new Aggregator(3, 1000);
+
+        aggregator.transaction("t1", 3);
+        aggregator.transaction("t2", 1);
+        aggregator.intervalCompletion();
+        aggregator.transaction("t3", 3);
+
+        assertThat(aggregator.emitted).extracting(EventBatch::serial).containsExactly(0L, 1L, 2L);
+        assertThat(new EventBatch().serial()).as("a batch the batching never completed").isEqualTo(-1L);
     }
 
     @Test

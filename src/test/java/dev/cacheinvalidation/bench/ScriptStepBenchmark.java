@@ -67,8 +67,11 @@ public class ScriptStepBenchmark {
         processor = new ScriptBatchProcessor();
         processor.setScript(System.getProperty("bench.script", "routes/cache-keys.js"));
         processor.start();
-        runtime = new ScriptRuntime(java.nio.file.Path.of(processor.getScript()), processor.getTimeoutMs(),
-                processor.getMemLimitMb());
+        List<java.nio.file.Path> files = new ArrayList<>();
+        for (String file : processor.getScript().split(",")) {
+            files.add(java.nio.file.Path.of(file.trim()));
+        }
+        runtime = new ScriptRuntime(null, files, processor.getTimeoutMs(), processor.getMemLimitMb());
         exchange = new DefaultExchange(camel);
         List<String> out = pipelineStep();
         if (out.size() != BATCH || !out.get(0).contains("_cache_keys")) {
