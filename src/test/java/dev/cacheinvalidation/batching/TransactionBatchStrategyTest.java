@@ -144,6 +144,7 @@ class TransactionBatchStrategyTest {
         aggregator.offer(change(null));
         aggregator.offer(change(null));
         assertThat(aggregator.currentGroupIsReady()).isFalse();
+        assertThat(aggregator.strategy.matches(aggregator.group)).as("as a Predicate").isFalse();
         aggregator.offer(change(null));
 
         assertThat(aggregator.emitted).hasSize(1);

@@ -98,7 +98,7 @@ public final class CamelKManifests {
                 # The settings of application.properties for a pod (MYSQL_DSN and REDIS_URI come from the Secret
                 # cache-invalidation-secrets), and the script the pipeline runs. To run your own script instead:
                 #   kubectl create configmap cache-invalidation-script --from-file=cache-keys.js=my-keys.js \\
-                #     --dry-run=client -o yaml | kubectl apply -f -
+                #     --from-file=table-keys.js=routes/table-keys.js --dry-run=client -o yaml | kubectl apply -f -
                 apiVersion: v1
                 kind: ConfigMap
                 metadata:
