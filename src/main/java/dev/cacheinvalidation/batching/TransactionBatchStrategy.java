@@ -59,9 +59,12 @@ public class TransactionBatchStrategy implements AggregationStrategy, Predicate 
         }
     }
 
-    // synchronized: the aggregator completes groups on the source thread (size) and on its timer thread (time)
+    // synchronized: the aggregator completes groups on the source thread (size) and on its timer thread (time);
+    // once only: the aggregator may report one completion through more than one callback
     synchronized void number(EventBatch batch) {
-        batch.numbered(completed++);
+        if (batch.serial() < 0) {
+            batch.numbered(completed++);
+        }
     }
 
     /** Completion predicate of the aggregate step: the batch of this group has reached {@code maxEvents}. */

@@ -545,6 +545,44 @@ class TransactionBatchStrategyTest {
         assertThat(emitted.get(0).size()).isEqualTo(3);
     }
 
+    /** With the real aggregator, completed by size and by time: serials 0, 1, 2... in completion order. */
+    @Test
+    void camelAggregatorNumbersItsBatchesFromZeroWithoutGaps() throws Exception {
+        List<EventBatch> emitted = new CopyOnWriteArrayList<>();
+        TransactionBatchStrategy strategy = new TransactionBatchStrategy();
+        strategy.setMaxEvents(2);
+        camel.addRoutes(new RouteBuilder() {
+            @Override
+            public void configure() {
+                from("direct:in")
+                        .aggregate(constant("batch"), strategy)
+                        .completionPredicate(strategy)
+                        .completionInterval(100)
+                        .process(e -> emitted.add(e.getProperty(EventBatch.PROPERTY, EventBatch.class)));
+            }
+        });
+        camel.start();
+        long arrival = 0;
+        for (int events : new int[] {2, 1, 2, 2, 1}) {
+            for (int i = 0; i < events; i++) {
+                ChangeEvent event = change(null);
+                long sequence = ++arrival;
+                camel.createProducerTemplate().send("direct:in", e -> {
+                    e.getMessage().setBody(event);
+                    e.setProperty(SourceChange.SEQUENCE_PROPERTY, sequence);
+                });
+            }
+            if (events == 1) {
+                // the interval completes the lone event
+                int before = emitted.size();
+                await().atMost(Duration.ofSeconds(5)).until(() -> emitted.size() > before);
+            }
+        }
+
+        await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(emitted).hasSize(5));
+        assertThat(emitted).extracting(EventBatch::serial).containsExactly(0L, 1L, 2L, 3L, 4L);
+    }
+
     @Test
     void aSchemaChangeEndsItsTransactionWhichHasNoEnd() {
         Aggregator aggregator = new Aggregator(100, 1000);
