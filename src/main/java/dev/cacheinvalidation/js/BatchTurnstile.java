@@ -3,6 +3,8 @@ package dev.cacheinvalidation.js;
 import org.apache.camel.CamelContext;
 import org.apache.camel.Exchange;
 import org.apache.camel.support.SynchronizationAdapter;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Lets the exchanges of batches evaluated on several threads go on one at a time, in the order of their serial
@@ -12,7 +14,10 @@ import org.apache.camel.support.SynchronizationAdapter;
  */
 final class BatchTurnstile {
 
+    private static final Logger LOG = LoggerFactory.getLogger(BatchTurnstile.class);
     private static final long STOP_CHECK_MS = 200;
+    /** A wait this long means a batch before never came: said once per waiting batch. */
+    private static final long LONG_WAIT_MS = 60_000;
 
     private final CamelContext camelContext;
     /** The serial whose turn it is: the batching numbers its batches from 0. */
@@ -31,8 +36,15 @@ final class BatchTurnstile {
         if (serial < 0) {
             return;
         }
+        long since = System.nanoTime();
+        boolean told = false;
         synchronized (this) {
             while (next != serial) {
+                if (!told && System.nanoTime() - since > LONG_WAIT_MS * 1_000_000) {
+                    told = true;
+                    LOG.warn("Batch {} has waited {} s for batch {} to be written first", serial, LONG_WAIT_MS / 1000,
+                            next);
+                }
                 if (camelContext != null && (camelContext.isStopping() || camelContext.isStopped())) {
                     throw new IllegalStateException("stopping: batch " + serial + " was not written, it waited for "
                             + "batch " + next);
