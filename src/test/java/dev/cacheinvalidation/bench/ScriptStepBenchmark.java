@@ -38,7 +38,7 @@ import org.openjdk.jmh.annotations.TearDown;
  * split the step into its two halves.
  * <p>
  * {@code java -cp ... org.openjdk.jmh.Main ScriptStepBenchmark -f 1 -wi 3 -i 5}, from the project directory (or
- * with {@code -Dbench.script=<path of cache-keys.js>}).
+ * with {@code -Dbench.script=<script files, comma separated>}).
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
