@@ -1,10 +1,8 @@
-// Cache keys for the application's tables: the processor of the seed pipeline, plus the handling of
-// table changes (TRUNCATE, DROP TABLE: op "t", no row), marked "table changes" below.
+// Cache keys for the application's tables: the processor of the seed pipeline, unchanged.
 // processBatch(events) receives a batch of native events and returns the events to write to the stream.
 
 function processBatch(events) {
   return events.map(event => {
-    if (event.op === 't') return invalidateTable(event); // table changes
     const keys = generateCacheKeys(event);
     const strategy = getStrategy(event);
 
@@ -83,21 +81,4 @@ function getStrategy(event) {
   if (table === 'inventory') return 'immediate';
   if (event.op === 'd') return 'immediate';
   return 'batched';
-}
-
-// Table changes: TRUNCATE or DROP TABLE emptied the table, so every key built from its rows goes.
-// Keys with * are patterns, which the worker deletes by SCAN.
-const TABLE_KEYS = {
-  users: ['user:*'],
-  products: ['product:*', 'category:*:products'],
-  orders: ['order:*', 'user:*:orders'],
-  inventory: ['inventory:*', 'product:*:stock']
-};
-
-function invalidateTable(event) {
-  const keys = TABLE_KEYS[event.table.split('.')[1]] || [];
-  // no row: the keys travel on before, where a delete puts them
-  event.before = { _cache_keys: keys, _invalidation_strategy: 'immediate' };
-  event.tags = (event.tags || []).concat(['cache:invalidate', 'strategy:immediate', `keys:${keys.length}`]);
-  return event;
 }

@@ -6,7 +6,6 @@ import java.util.Arrays;
 import java.util.Locale;
 
 import dev.cacheinvalidation.config.ConfigurationException;
-import dev.cacheinvalidation.js.ScriptRuntime;
 import org.apache.camel.main.Main;
 import org.slf4j.LoggerFactory;
 
@@ -85,12 +84,6 @@ public final class Application {
         // logging set up on this thread first: loggers asked for by two threads during its set-up lose lines
         LoggerFactory.getLogger(Application.class);
         warnUnlessOutOfMemoryEndsTheProcess();
-        if (role != Role.WORKER) {
-            // the JavaScript engine takes most of a second to build: on a second core, while Camel configures itself
-            Thread preload = new Thread(ScriptRuntime::preload, "script-engine-preload");
-            preload.setDaemon(true);
-            preload.start();
-        }
         // no classpath scanning: our component and properties function are found by their service files
         Main main = new Main();
         main.configure().setBasePackageScanEnabled(false);

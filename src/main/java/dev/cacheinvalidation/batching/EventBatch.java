@@ -19,6 +19,7 @@ public class EventBatch {
     private final SequenceRange sequences = new SequenceRange();
     private int transactions;
     private boolean splitTransaction;
+    private long serial = -1;
 
     void add(ChangeEvent event, long sequence) {
         events.add(event);
@@ -50,6 +51,18 @@ public class EventBatch {
 
     void countTransaction() {
         transactions++;
+    }
+
+    void numbered(long serial) {
+        this.serial = serial;
+    }
+
+    /**
+     * Where the batch stands among the completed batches, from 0 in completion order; -1 for one never completed
+     * by the batching. Several script threads write in this order.
+     */
+    public long serial() {
+        return serial;
     }
 
     public List<ChangeEvent> events() {

@@ -6,6 +6,7 @@ import dev.cacheinvalidation.event.SourceChange;
 import dev.cacheinvalidation.event.TransactionBoundary;
 import org.apache.camel.AggregationStrategy;
 import org.apache.camel.Exchange;
+import org.apache.camel.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -24,7 +25,7 @@ import org.slf4j.LoggerFactory;
  * <p>
  * Called by the aggregator under its lock, from one source thread; not for use by several aggregators at once.
  */
-public class TransactionBatchStrategy implements AggregationStrategy {
+public class TransactionBatchStrategy implements AggregationStrategy, Predicate {
 
     private static final String READY_PROPERTY = "CacheInvalidationBatchReady";
 
@@ -33,6 +34,8 @@ public class TransactionBatchStrategy implements AggregationStrategy {
     private int maxEvents = 100;
     private int hardCap = 10_000;
     private OpenTransaction open;
+    /** The serial number of the next completed batch. */
+    private long completed;
     /** The transaction a DDL statement ended, in case its END still comes. */
     private String endedByStatement;
 
@@ -47,9 +50,35 @@ public class TransactionBatchStrategy implements AggregationStrategy {
         return group;
     }
 
+    /** The aggregator completed the group: its batch gets the next serial number, the order it is written in. */
+    @Override
+    public void onCompletion(Exchange group) {
+        EventBatch batch = group.getProperty(EventBatch.PROPERTY, EventBatch.class);
+        if (batch != null) {
+            number(batch);
+        }
+    }
+
+    // synchronized: the aggregator completes groups on the source thread (size) and on its timer thread (time);
+    // once only: the aggregator may report one completion through more than one callback
+    synchronized void number(EventBatch batch) {
+        if (batch.serial() < 0) {
+            batch.numbered(completed++);
+        }
+    }
+
     /** Completion predicate of the aggregate step: the batch of this group has reached {@code maxEvents}. */
     public boolean isBatchReady(Exchange group) {
         return Boolean.TRUE.equals(group.getProperty(READY_PROPERTY, Boolean.class));
+    }
+
+    /**
+     * The same, as a {@link Predicate}: {@code completionPredicate: {ref: transactionBatches}} calls it directly,
+     * where the bean language ({@code method:}) costs a reflective call per record.
+     */
+    @Override
+    public boolean matches(Exchange group) {
+        return isBatchReady(group);
     }
 
     /** The batching rules, without Camel. */

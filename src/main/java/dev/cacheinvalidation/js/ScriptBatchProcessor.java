@@ -4,7 +4,9 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -25,15 +27,21 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The JavaScript step: an {@link EventBatch} in, the stream entries (one event JSON each, as returned by the
- * user's processBatch) out. The script is loaded and checked when the route starts; a changed file is loaded
- * again between two batches (a broken new version is refused and the running one kept).
+ * user's processBatch) out. The script files are loaded and checked when the route starts; a changed file is
+ * loaded again between two batches (a broken new version is refused and the running one kept).
+ * <p>
+ * It owns the GraalJS engine, built on a second core as soon as the bean exists and closed when it stops, and
+ * {@code contexts} contexts on it. With more than one, the route calls it from as many threads: batches are
+ * evaluated at once, and each then waits for its turn ({@link BatchTurnstile}), so that what follows the script
+ * (the stream write, or the dead letter) happens strictly in the order the batches were completed.
  */
 public class ScriptBatchProcessor extends ServiceSupport implements Processor, CamelContextAware {
 
     private static final Logger LOG = LoggerFactory.getLogger(ScriptBatchProcessor.class);
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    private String script = "routes/cache-keys.js";
+    private String script = "routes/cache-keys.js,routes/table-keys.js";
+    private int contexts = 1;
     private long timeoutMs = 500;
     private long memLimitMb = 128;
     private long reloadCheckMs = 1000;
@@ -43,8 +51,11 @@ public class ScriptBatchProcessor extends ServiceSupport implements Processor, C
     private CamelContext camelContext;
     private Timer scriptTime;
     private DistributionSummary batchSizes;
-    private ScriptRuntime runtime;
-    private FileTime loadedVersion;
+    private CompletableFuture<JavaScriptEngine> engineBuild;
+    private JavaScriptEngine engine;
+    private volatile ScriptPool pool;
+    private BatchTurnstile turnstile;
+    private List<FileTime> loadedVersions;
     private long nextReloadCheck;
     private final AtomicLong batches = new AtomicLong();
     private final AtomicLong eventsIn = new AtomicLong();
@@ -53,6 +64,18 @@ public class ScriptBatchProcessor extends ServiceSupport implements Processor, C
     @Override
     public void setCamelContext(CamelContext camelContext) {
         this.camelContext = camelContext;
+        buildEngine();
+    }
+
+    /** The engine takes most of a second to build: on a second core, while Camel builds and starts the routes. */
+    private synchronized void buildEngine() {
+        if (engineBuild == null) {
+            engineBuild = CompletableFuture.supplyAsync(() -> new JavaScriptEngine().warmedUp(), runnable -> {
+                Thread thread = new Thread(runnable, "script-engine-build");
+                thread.setDaemon(true);
+                thread.start();
+            });
+        }
     }
 
     @Override
@@ -68,23 +91,45 @@ public class ScriptBatchProcessor extends ServiceSupport implements Processor, C
         meters.counting("cache_invalidation_events_in", "Row changes handed to the script", eventsIn, AtomicLong::get);
         meters.counting("cache_invalidation_events_written", "Events the script returned for the stream", eventsOut,
                 AtomicLong::get);
-        loadedVersion = version();
-        runtime = new ScriptRuntime(Path.of(script), timeoutMs, memLimitMb);
-        LOG.info("Loaded {} (timeout {} ms, memory {} MB per call)", script, timeoutMs, memLimitMb);
+        buildEngine();
+        engine = engineBuild.join();
+        loadedVersions = versions();
+        pool = new ScriptPool(engine, scriptFiles(), contexts, timeoutMs, memLimitMb);
+        if (contexts > 1 && turnstile == null) {
+            // kept across restarts of the step: the serials go on
+            turnstile = new BatchTurnstile(camelContext);
+        }
+        LOG.info("Loaded {} (timeout {} ms, memory {} MB per call{})", script, timeoutMs, memLimitMb,
+                contexts > 1 ? ", " + contexts + " contexts" : "");
     }
 
     @Override
     protected void doStop() {
-        if (runtime != null) {
-            runtime.close();
-            runtime = null;
+        if (pool != null) {
+            pool.retire();
+            pool = null;
+        }
+        if (engine != null) {
+            engine.close();
+            engine = null;
+            engineBuild = null;
         }
     }
 
     @Override
-    // synchronized: the runtime runs one call at a time, whichever thread completes a batch
-    public synchronized void process(Exchange exchange) throws JsonProcessingException {
+    public void process(Exchange exchange) throws JsonProcessingException {
         EventBatch batch = exchange.getMessage().getBody(EventBatch.class);
+        try {
+            evaluate(exchange, batch);
+        } finally {
+            if (contexts > 1) {
+                // whatever the script did: the write (or the dead letter) after it waits for the batches before
+                turnstile.awaitTurn(exchange, batch == null ? -1 : batch.serial());
+            }
+        }
+    }
+
+    private void evaluate(Exchange exchange, EventBatch batch) throws JsonProcessingException {
         if (batch == null || batch.isEmpty()) {
             exchange.getMessage().setBody(List.of());
             return;
@@ -94,7 +139,14 @@ public class ScriptBatchProcessor extends ServiceSupport implements Processor, C
         long start = System.nanoTime();
         // the limits are for a batch of batchEvents; a slice of a large transaction gets as many times more
         int scale = (batch.size() + batchEvents - 1) / batchEvents;
-        List<String> entries = callWithRetries(events, scale);
+        ScriptPool running = pool;
+        ScriptRuntime runtime = running.take();
+        List<String> entries;
+        try {
+            entries = callWithRetries(runtime, events, scale);
+        } finally {
+            running.giveBack(runtime);
+        }
         scriptTime.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
         batchSizes.record(batch.size());
         exchange.getMessage().setBody(entries);
@@ -107,7 +159,7 @@ public class ScriptBatchProcessor extends ServiceSupport implements Processor, C
      * A call that fails is tried again, {@code retries} times: a timeout on a machine that is briefly starved is
      * not a reason to dead-letter a batch, while a script that really fails fails again quickly.
      */
-    private List<String> callWithRetries(String events, int scale) {
+    private List<String> callWithRetries(ScriptRuntime runtime, String events, int scale) {
         for (int attempt = 0;; attempt++) {
             try {
                 return runtime.processBatch(events, scale);
@@ -120,32 +172,49 @@ public class ScriptBatchProcessor extends ServiceSupport implements Processor, C
         }
     }
 
-    private void reloadIfChanged() {
+    // synchronized: with several contexts, one thread looks for a change and loads it; the others go on meanwhile
+    private synchronized void reloadIfChanged() {
         if (reloadCheckMs <= 0 || System.currentTimeMillis() < nextReloadCheck) {
             return;
         }
         nextReloadCheck = System.currentTimeMillis() + reloadCheckMs;
-        FileTime current = version();
-        if (current == null || current.equals(loadedVersion)) {
+        List<FileTime> current = versions();
+        if (current.contains(null) || current.equals(loadedVersions)) {
             return;
         }
-        loadedVersion = current;
+        loadedVersions = current;
         try {
-            ScriptRuntime reloaded = new ScriptRuntime(Path.of(script), timeoutMs, memLimitMb);
-            runtime.close();
-            runtime = reloaded;
+            ScriptPool reloaded = new ScriptPool(engine, scriptFiles(), contexts, timeoutMs, memLimitMb);
+            ScriptPool replaced = pool;
+            pool = reloaded;
+            replaced.retire();
             LOG.info("Reloaded {}: batches from now on use the new version", script);
         } catch (ConfigurationException e) {
             LOG.error("Keeping the running version of {}: the changed file does not load ({})", script, e.getMessage());
         }
     }
 
-    private FileTime version() {
-        try {
-            return Files.getLastModifiedTime(Path.of(script));
-        } catch (IOException e) {
-            return null;
+    /** script.file: one file or several, comma separated, evaluated in this order into each context. */
+    List<Path> scriptFiles() {
+        List<Path> files = new ArrayList<>();
+        for (String name : script.split(",")) {
+            if (!name.isBlank()) {
+                files.add(Path.of(name.trim()));
+            }
         }
+        return files;
+    }
+
+    private List<FileTime> versions() {
+        List<FileTime> versions = new ArrayList<>();
+        for (Path file : scriptFiles()) {
+            try {
+                versions.add(Files.getLastModifiedTime(file));
+            } catch (IOException e) {
+                versions.add(null);
+            }
+        }
+        return versions;
     }
 
     /** Non-empty batches run through the script so far. */
@@ -169,6 +238,18 @@ public class ScriptBatchProcessor extends ServiceSupport implements Processor, C
 
     public void setScript(String script) {
         this.script = script;
+    }
+
+    /** GraalJS contexts evaluating batches at once (script.contexts); the writes stay in batch order. */
+    public int getContexts() {
+        return contexts;
+    }
+
+    public void setContexts(int contexts) {
+        if (contexts < 1) {
+            throw new IllegalArgumentException("script.contexts must be at least 1, was " + contexts);
+        }
+        this.contexts = contexts;
     }
 
     public long getTimeoutMs() {

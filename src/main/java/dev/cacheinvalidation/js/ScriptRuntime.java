@@ -14,20 +14,15 @@ import java.util.concurrent.TimeUnit;
 
 import dev.cacheinvalidation.config.ConfigurationException;
 import org.graalvm.polyglot.Context;
-import org.graalvm.polyglot.Engine;
-import org.graalvm.polyglot.EnvironmentAccess;
-import org.graalvm.polyglot.HostAccess;
-import org.graalvm.polyglot.PolyglotAccess;
 import org.graalvm.polyglot.PolyglotException;
 import org.graalvm.polyglot.Source;
 import org.graalvm.polyglot.SourceSection;
 import org.graalvm.polyglot.Value;
-import org.graalvm.polyglot.io.IOAccess;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Runs the user's {@code processBatch(events)} on one GraalJS engine with the script parsed once. Events cross
+ * Runs the user's {@code processBatch(events)} in one context of a GraalJS engine, the script files parsed once. Events cross
  * the border as one JSON text each way: JSON.parse and JSON.stringify inside the engine are far cheaper than
  * converting Java objects member by member, and the stream wants JSON anyway.
  * <p>
@@ -67,12 +62,12 @@ public final class ScriptRuntime implements AutoCloseable {
     private static final long COLD_FACTOR = 10;
     private static final com.sun.management.ThreadMXBean THREADS = threadBean();
 
-    private static final Engine ENGINE = Engine.newBuilder("js")
-            .option("engine.WarnInterpreterOnly", "false")
-            .build();
-
-    private final Path scriptFile;
-    private final Source script;
+    private final JavaScriptEngine engine;
+    /** The engine this runtime built for itself and closes with it; null when it runs on its owner's. */
+    private final JavaScriptEngine ownEngine;
+    private final List<Path> scriptFiles;
+    private final String scriptNames;
+    private final List<Source> scripts;
     private final long timeoutMs;
     private final long memoryLimitBytes;
     private final ScheduledExecutorService watchdog;
@@ -81,19 +76,33 @@ public final class ScriptRuntime implements AutoCloseable {
     /** The first call after loading also warms the engine up, so it gets more time. */
     private boolean cold;
 
+    /** One script on an engine of its own, without a memory limit. */
     public ScriptRuntime(Path scriptFile, long timeoutMs) {
         this(scriptFile, timeoutMs, 0);
     }
 
-    /**
-     * @param timeoutMs  longest a processBatch call may run
-     * @param memLimitMb most a processBatch call may allocate; 0 for no limit
-     */
+    /** One script on an engine of its own. */
     public ScriptRuntime(Path scriptFile, long timeoutMs, long memLimitMb) {
-        this.scriptFile = scriptFile;
+        this(null, List.of(scriptFile), timeoutMs, memLimitMb);
+    }
+
+    /**
+     * @param engine      the engine to run on; null for one of its own, closed with this runtime
+     * @param scriptFiles evaluated in this order into one context; the last processBatch defined is called
+     * @param timeoutMs   longest a processBatch call may run
+     * @param memLimitMb  most a processBatch call may allocate; 0 for no limit
+     */
+    public ScriptRuntime(JavaScriptEngine engine, List<Path> scriptFiles, long timeoutMs, long memLimitMb) {
+        if (scriptFiles.isEmpty()) {
+            throw new ConfigurationException("no script file given: set script.file to your .js file(s)");
+        }
+        this.scriptFiles = List.copyOf(scriptFiles);
+        this.scriptNames = String.join(",", this.scriptFiles.stream().map(Path::toString).toList());
         this.timeoutMs = timeoutMs;
         this.memoryLimitBytes = memLimitMb * 1024 * 1024;
-        this.script = load(scriptFile);
+        this.scripts = this.scriptFiles.stream().map(ScriptRuntime::load).toList();
+        this.ownEngine = engine == null ? new JavaScriptEngine() : null;
+        this.engine = engine == null ? ownEngine : engine;
         this.watchdog = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "script-watchdog");
             t.setDaemon(true);
@@ -112,32 +121,20 @@ public final class ScriptRuntime implements AutoCloseable {
         }
     }
 
-    /** A context on the shared engine with plain JavaScript only. */
-    private static Context.Builder sandbox() {
-        return Context.newBuilder("js")
-                .engine(ENGINE)
-                .allowHostAccess(HostAccess.NONE)
-                .allowHostClassLookup(name -> false)
-                .allowIO(IOAccess.NONE)
-                .allowCreateThread(false)
-                .allowCreateProcess(false)
-                .allowNativeAccess(false)
-                .allowPolyglotAccess(PolyglotAccess.NONE)
-                .allowEnvironmentAccess(EnvironmentAccess.NONE);
-    }
-
     private void open() {
-        Context ctx = sandbox()
+        Context ctx = engine.sandbox()
                 .out(new LogStream())
                 .err(new LogStream())
                 .build();
         Call load = watch(ctx, Math.max(10_000, COLD_FACTOR * timeoutMs), memoryLimitBytes);
         try {
-            ctx.eval(script);
+            for (Source script : scripts) {
+                ctx.eval(script);
+            }
             load.finish();
             Value processBatch = ctx.getBindings("js").getMember("processBatch");
             if (processBatch == null || !processBatch.canExecute()) {
-                throw new ConfigurationException("script " + scriptFile + " defines no function processBatch(events)");
+                throw new ConfigurationException("script " + scriptNames + " defines no function processBatch(events)");
             }
             adapter = ctx.eval(ADAPTER).execute(processBatch);
             context = ctx;
@@ -145,7 +142,7 @@ public final class ScriptRuntime implements AutoCloseable {
         } catch (PolyglotException e) {
             load.finish();
             ctx.close(true);
-            throw new ConfigurationException("script " + (load.stopped != null ? scriptFile + " " + load.stopped
+            throw new ConfigurationException("script " + (load.stopped != null ? scriptNames + " " + load.stopped
                     + " while loading" : describe(e)), e);
         } catch (RuntimeException e) {
             load.finish();
@@ -182,12 +179,12 @@ public final class ScriptRuntime implements AutoCloseable {
             if (call.stopped != null || e.isCancelled()) {
                 reopen();
                 call.reported = true;
-                throw new ScriptFailure("script " + scriptFile + " " + (call.stopped != null ? call.stopped : "was cancelled"), e);
+                throw new ScriptFailure("script " + scriptNames + " " + (call.stopped != null ? call.stopped : "was cancelled"), e);
             }
             if (e.isResourceExhausted() && !e.isGuestException()) {
                 // the JVM's heap, not the script's own limit: a resource failure, never a reason to dead-letter
                 OutOfMemoryError jvmOutOfMemory = new OutOfMemoryError("the JVM ran out of memory while script "
-                        + scriptFile + " ran: " + e.getMessage());
+                        + scriptNames + " ran: " + e.getMessage());
                 jvmOutOfMemory.initCause(e);
                 throw jvmOutOfMemory;
             }
@@ -200,7 +197,7 @@ public final class ScriptRuntime implements AutoCloseable {
             call.finish();
             call.reported = true;
             reopen();
-            throw new ScriptFailure("script " + scriptFile + " " + call.stopped, e);
+            throw new ScriptFailure("script " + scriptNames + " " + call.stopped, e);
         } finally {
             call.finish();
             if (call.stopped != null && !call.reported) {
@@ -282,7 +279,7 @@ public final class ScriptRuntime implements AutoCloseable {
 
     /** The error with the place in the user's script where it happened (file:line), when known. */
     private String describe(PolyglotException e) {
-        String where = scriptFile.toString();
+        String where = scriptNames;
         SourceSection at = e.getSourceLocation();
         if (at == null || !isUserScript(at)) {
             at = null;
@@ -301,7 +298,16 @@ public final class ScriptRuntime implements AutoCloseable {
     }
 
     private boolean isUserScript(SourceSection section) {
-        return section.getSource() != null && scriptFile.toString().equals(section.getSource().getName());
+        if (section.getSource() == null) {
+            return false;
+        }
+        String name = section.getSource().getName();
+        for (Path file : scriptFiles) {
+            if (file.toString().equals(name)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     @Override
@@ -309,6 +315,9 @@ public final class ScriptRuntime implements AutoCloseable {
         watchdog.shutdownNow();
         if (context != null) {
             context.close(true);
+        }
+        if (ownEngine != null) {
+            ownEngine.close();
         }
     }
 
@@ -346,28 +355,5 @@ public final class ScriptRuntime implements AutoCloseable {
         }
         LOG.warn("This JVM cannot measure allocation per thread: the script memory limit is not enforced");
         return null;
-    }
-
-    /**
-     * Builds the shared engine and loads the classes of a JavaScript realm ahead of the first script, with a
-     * throwaway context; the first real context then opens in a fraction of the time.
-     */
-    public static void preload() {
-        try (Context warm = sandbox().build()) {
-            warm.eval("js", "JSON.stringify(JSON.parse('[{\"a\":[1]}]').map(e => `${e.a.length}`))");
-        } catch (RuntimeException e) {
-            LOG.debug("Preloading the JavaScript engine failed; the script loads without it", e);
-        }
-    }
-
-    static {
-        // the Truffle runtime is "Interpreted" unless a JVMCI compiler is there to compile scripts to machine code
-        String runtime = ENGINE.getImplementationName();
-        if (!"Interpreted".equals(runtime)) {
-            LOG.info("GraalJS {} on {}: scripts are compiled by the Graal JIT", ENGINE.getVersion(), runtime);
-        } else {
-            LOG.info("GraalJS {}: scripts are interpreted (on Java 21+, java @target/graal.args compiles them)",
-                    ENGINE.getVersion());
-        }
     }
 }

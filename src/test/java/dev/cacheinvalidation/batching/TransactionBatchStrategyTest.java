@@ -79,6 +79,8 @@ class TransactionBatchStrategyTest {
         }
 
         private void emit() {
+            // as the aggregator does when a group completes
+            strategy.onCompletion(group);
             emitted.add(currentBatch());
             group = null;
         }
@@ -142,6 +144,7 @@ class TransactionBatchStrategyTest {
         aggregator.offer(change(null));
         aggregator.offer(change(null));
         assertThat(aggregator.currentGroupIsReady()).isFalse();
+        assertThat(aggregator.strategy.matches(aggregator.group)).as("as a Predicate").isFalse();
         aggregator.offer(change(null));
 
         assertThat(aggregator.emitted).hasSize(1);
@@ -159,6 +162,19 @@ class TransactionBatchStrategyTest {
 
         assertThat(aggregator.emitted).extracting(EventBatch::size).containsExactly(3, 3, 1);
         assertThat(aggregator.allEmittedEvents()).containsExactlyElementsOf(offered);
+    }
+
+    @Test
+    void completedBatchesAreNumberedInCompletionOrderBySizeAndByTime() {
+        Aggregator aggregator = new Aggregator(3, 1000);
+
+        aggregator.transaction("t1", 3);
+        aggregator.transaction("t2", 1);
+        aggregator.intervalCompletion();
+        aggregator.transaction("t3", 3);
+
+        assertThat(aggregator.emitted).extracting(EventBatch::serial).containsExactly(0L, 1L, 2L);
+        assertThat(new EventBatch().serial()).as("a batch the batching never completed").isEqualTo(-1L);
     }
 
     @Test
@@ -527,6 +543,44 @@ class TransactionBatchStrategyTest {
 
         await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(emitted).hasSize(1));
         assertThat(emitted.get(0).size()).isEqualTo(3);
+    }
+
+    /** With the real aggregator, completed by size and by time: serials 0, 1, 2... in completion order. */
+    @Test
+    void camelAggregatorNumbersItsBatchesFromZeroWithoutGaps() throws Exception {
+        List<EventBatch> emitted = new CopyOnWriteArrayList<>();
+        TransactionBatchStrategy strategy = new TransactionBatchStrategy();
+        strategy.setMaxEvents(2);
+        camel.addRoutes(new RouteBuilder() {
+            @Override
+            public void configure() {
+                from("direct:in")
+                        .aggregate(constant("batch"), strategy)
+                        .completionPredicate(strategy)
+                        .completionInterval(100)
+                        .process(e -> emitted.add(e.getProperty(EventBatch.PROPERTY, EventBatch.class)));
+            }
+        });
+        camel.start();
+        long arrival = 0;
+        for (int events : new int[] {2, 1, 2, 2, 1}) {
+            for (int i = 0; i < events; i++) {
+                ChangeEvent event = change(null);
+                long sequence = ++arrival;
+                camel.createProducerTemplate().send("direct:in", e -> {
+                    e.getMessage().setBody(event);
+                    e.setProperty(SourceChange.SEQUENCE_PROPERTY, sequence);
+                });
+            }
+            if (events == 1) {
+                // the interval completes the lone event
+                int before = emitted.size();
+                await().atMost(Duration.ofSeconds(5)).until(() -> emitted.size() > before);
+            }
+        }
+
+        await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(emitted).hasSize(5));
+        assertThat(emitted).extracting(EventBatch::serial).containsExactly(0L, 1L, 2L, 3L, 4L);
     }
 
     @Test

@@ -110,6 +110,8 @@ public final class CatchupBench {
         // 3. the pipeline catches up
         try (Jedis jedis = servers.redis();
                 BenchSupport.App app = BenchSupport.App.start("catchup-" + run, "pipeline", List.of("-Xmx256m"), props, servers)) {
+            // on a busy machine the start alone can take longer than the 30 s without progress that end the wait
+            app.awaitLine("Connected to binlog", 300);
             // until every change is in the stream (or dead-lettered), or nothing moved for 30 s
             AtomicBoolean histogram = new AtomicBoolean(histogramAtHalfWay);
             BenchSupport.Fill fill = BenchSupport.followFill(jedis, app, stream, deadLetters, events, 30, length -> {

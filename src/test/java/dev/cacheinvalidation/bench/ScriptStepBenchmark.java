@@ -38,7 +38,7 @@ import org.openjdk.jmh.annotations.TearDown;
  * split the step into its two halves.
  * <p>
  * {@code java -cp ... org.openjdk.jmh.Main ScriptStepBenchmark -f 1 -wi 3 -i 5}, from the project directory (or
- * with {@code -Dbench.script=<path of cache-keys.js>}).
+ * with {@code -Dbench.script=<script files, comma separated>}).
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
@@ -67,8 +67,11 @@ public class ScriptStepBenchmark {
         processor = new ScriptBatchProcessor();
         processor.setScript(System.getProperty("bench.script", "routes/cache-keys.js"));
         processor.start();
-        runtime = new ScriptRuntime(java.nio.file.Path.of(processor.getScript()), processor.getTimeoutMs(),
-                processor.getMemLimitMb());
+        List<java.nio.file.Path> files = new ArrayList<>();
+        for (String file : processor.getScript().split(",")) {
+            files.add(java.nio.file.Path.of(file.trim()));
+        }
+        runtime = new ScriptRuntime(null, files, processor.getTimeoutMs(), processor.getMemLimitMb());
         exchange = new DefaultExchange(camel);
         List<String> out = pipelineStep();
         if (out.size() != BATCH || !out.get(0).contains("_cache_keys")) {

@@ -131,8 +131,9 @@ class CamelKManifestTest {
         Properties pod = podProperties();
         assertThat(pod.getProperty("cdc.offsetStore")).isEqualTo("redis");
         assertThat(pod.getProperty("cdc.schemaHistory")).isEqualTo("dev.cacheinvalidation.offsets.RedisUriSchemaHistory");
-        assertThat(pod.getProperty("script.file")).isEqualTo("/etc/camel/resources.d/_configmaps/"
-                + CamelKManifests.SCRIPT_MAP + "/" + CamelKManifests.SCRIPT_KEY);
+        String mounted = "/etc/camel/resources.d/_configmaps/" + CamelKManifests.SCRIPT_MAP + "/";
+        assertThat(pod.getProperty("script.file")).isEqualTo(mounted + CamelKManifests.SCRIPT_KEY + "," + mounted
+                + CamelKManifests.TABLE_SCRIPT_KEY);
         assertThat(pod.getProperty("worker.consumerName")).isEqualTo("{{env:POD_NAME:}}");
         assertThat(pod.getProperty("cdc.dsn")).isEqualTo("{{envOrFile:MYSQL_DSN:}}");
         assertThat(pod.getProperty("redis.uri")).startsWith("{{envOrFile:REDIS_URI:");
@@ -152,7 +153,8 @@ class CamelKManifestTest {
         List<Map<String, Object>> config = all("config.yaml");
         assertThat(config).extracting(doc -> map(doc, "metadata").get("name"))
                 .containsExactly(CamelKManifests.CONFIG_MAP, CamelKManifests.SCRIPT_MAP);
-        assertThat(map(config.get(1), "data")).containsEntry(CamelKManifests.SCRIPT_KEY, read("routes/cache-keys.js"));
+        assertThat(map(config.get(1), "data")).containsEntry(CamelKManifests.SCRIPT_KEY, read("routes/cache-keys.js"))
+                .containsEntry(CamelKManifests.TABLE_SCRIPT_KEY, read("routes/table-keys.js"));
     }
 
     @Test
@@ -222,9 +224,13 @@ class CamelKManifestTest {
     /** A context with the ConfigMap's settings; the script is the ConfigMap's, in a file as the pod has it. */
     private CamelContext podContext() throws IOException {
         Properties settings = podProperties();
-        Path script = tempDir.resolve(CamelKManifests.SCRIPT_KEY);
-        Files.writeString(script, (String) map(all("config.yaml").get(1), "data").get(CamelKManifests.SCRIPT_KEY));
-        settings.setProperty("script.file", script.toString());
+        List<String> scripts = new ArrayList<>();
+        for (String key : List.of(CamelKManifests.SCRIPT_KEY, CamelKManifests.TABLE_SCRIPT_KEY)) {
+            Path script = tempDir.resolve(key);
+            Files.writeString(script, (String) map(all("config.yaml").get(1), "data").get(key));
+            scripts.add(script.toString());
+        }
+        settings.setProperty("script.file", String.join(",", scripts));
         CamelContext camel = new DefaultCamelContext();
         camel.getPropertiesComponent().setInitialProperties(settings);
         return camel;

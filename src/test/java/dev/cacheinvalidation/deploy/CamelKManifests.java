@@ -37,8 +37,11 @@ public final class CamelKManifests {
     static final String SCRIPT_MAP = "cache-invalidation-script";
     static final String SECRET = "cache-invalidation-secrets";
     static final String SCRIPT_KEY = "cache-keys.js";
+    /** The second script file, loaded after the first: table changes (TRUNCATE, DROP TABLE). */
+    static final String TABLE_SCRIPT_KEY = "table-keys.js";
     /** Where Camel K (2.4 and later) mounts the keys of a ConfigMap named in {@code mount.resources}. */
-    static final String SCRIPT_PATH = "/etc/camel/resources.d/_configmaps/" + SCRIPT_MAP + "/" + SCRIPT_KEY;
+    static final String SCRIPT_DIRECTORY = "/etc/camel/resources.d/_configmaps/" + SCRIPT_MAP + "/";
+    static final String SCRIPT_PATH = SCRIPT_DIRECTORY + SCRIPT_KEY + "," + SCRIPT_DIRECTORY + TABLE_SCRIPT_KEY;
     static final int HTTP_PORT = 8080;
     static final String LIVENESS_PATH = "/observe/health/live";
     static final String EXIT_ON_OUT_OF_MEMORY = "-XX:+ExitOnOutOfMemoryError";
@@ -90,12 +93,12 @@ public final class CamelKManifests {
     }
 
     String config() throws IOException {
-        return header("application.properties and routes/cache-keys.js")
+        return header("application.properties, routes/cache-keys.js and routes/table-keys.js")
                 + """
                 # The settings of application.properties for a pod (MYSQL_DSN and REDIS_URI come from the Secret
                 # cache-invalidation-secrets), and the script the pipeline runs. To run your own script instead:
                 #   kubectl create configmap cache-invalidation-script --from-file=cache-keys.js=my-keys.js \\
-                #     --dry-run=client -o yaml | kubectl apply -f -
+                #     --from-file=table-keys.js=routes/table-keys.js --dry-run=client -o yaml | kubectl apply -f -
                 apiVersion: v1
                 kind: ConfigMap
                 metadata:
@@ -111,8 +114,9 @@ public final class CamelKManifests {
                   labels:
                     app.kubernetes.io/part-of: cache-invalidation
                 data:
-                %s""".formatted(CONFIG_MAP, literal("application.properties", podProperties(), 2), SCRIPT_MAP,
-                        literal(SCRIPT_KEY, read("routes/cache-keys.js"), 2));
+                %s%s""".formatted(CONFIG_MAP, literal("application.properties", podProperties(), 2), SCRIPT_MAP,
+                        literal(SCRIPT_KEY, read("routes/cache-keys.js"), 2),
+                        literal(TABLE_SCRIPT_KEY, read("routes/table-keys.js"), 2));
     }
 
     String pipeline() throws IOException {

@@ -73,7 +73,7 @@ class TableChangeIT {
     @Test
     void theOriginalScriptPassesTableChangesOnWithoutKeysAndThePipelineGoesOn() throws Exception {
         Map<String, String> props = properties("table-change-original-it");
-        props.put("script.file", "src/test/resources/seed/cache-keys.js");
+        props.put("script.file", "routes/cache-keys.js");
         StreamProbe stream = new StreamProbe(servers, "cache:invalidations", "cache-workers");
         try (RunningApp app = RunningApp.start(RunningApp.ALL, props)) {
             String before = stream.lastId();

@@ -36,7 +36,7 @@ class ScriptRuntimeTest {
 
     @BeforeAll
     static void loadSeedScript() {
-        seed = new ScriptRuntime(Path.of("routes/cache-keys.js"), 500);
+        seed = new ScriptRuntime(null, List.of(Path.of("routes/cache-keys.js"), Path.of("routes/table-keys.js")), 500, 0);
     }
 
     @AfterAll
@@ -599,7 +599,7 @@ class ScriptRuntimeTest {
 
     @Test
     void originalScriptPassesATableChangeOnWithoutKeys() {
-        ScriptRuntime original = new ScriptRuntime(Path.of("src/test/resources/seed/cache-keys.js"), 500);
+        ScriptRuntime original = new ScriptRuntime(Path.of("routes/cache-keys.js"), 500);
         opened.add(original);
 
         List<JsonNode> out = run(original, event("t", "shop.users", null, null));
@@ -632,5 +632,74 @@ class ScriptRuntimeTest {
         JsonNode out = runOne(event("t", "shop.sessions", null, null));
 
         assertThat(texts(out.at("/before/_cache_keys"))).isEmpty();
+    }
+
+    @Test
+    void tableChangesBetweenRowChangesKeepTheirPlaceAndTheRowsGoThroughTheSeedScript() {
+        List<JsonNode> out = run(seed, event("u", "shop.users", row("id", 1), row("id", 1)),
+                event("t", "shop.products", null, null), event("d", "shop.orders", row("id", 3, "user_id", 1), null));
+
+        assertThat(out).extracting(e -> e.get("op").asText()).containsExactly("u", "t", "d");
+        assertThat(texts(out.get(0).at("/after/_cache_keys"))).contains("user:1");
+        assertThat(texts(out.get(1).at("/before/_cache_keys"))).containsExactly("product:*", "category:*:products");
+        assertThat(texts(out.get(2).at("/before/_cache_keys"))).containsExactly("order:3", "user:1:orders");
+    }
+
+    // several script files
+
+    @Test
+    void filesLoadInOrderIntoOneContextAndTheLastProcessBatchIsCalled() {
+        Path first = write("first.js", "function processBatch(events) { return events; }\nconst LABEL = 'first';\n");
+        Path second = write("second.js", """
+                const inner = processBatch;
+                processBatch = function (events) {
+                  return inner(events).map(e => ({ ...e, tags: [LABEL, 'second'] }));
+                };
+                """);
+        ScriptRuntime runtime = new ScriptRuntime(null, List.of(first, second), 500, 0);
+        opened.add(runtime);
+
+        JsonNode out = run(runtime, event("c", "shop.users", null, row("id", 1))).get(0);
+
+        assertThat(texts(out.get("tags"))).containsExactly("first", "second");
+    }
+
+    @Test
+    void anErrorInTheSecondFileNamesThatFileAndLine() {
+        Path first = write("ok.js", "function processBatch(events) { return events; }\n");
+        Path second = write("broken.js", "const inner = processBatch;\nprocessBatch = function (events) {\n"
+                + "  return inner(events).map(e => e.after.missing.field);\n};\n");
+        ScriptRuntime runtime = new ScriptRuntime(null, List.of(first, second), 500, 0);
+        opened.add(runtime);
+
+        assertThatThrownBy(() -> run(runtime, event("c", "shop.users", null, row("id", 1))))
+                .isInstanceOf(ScriptFailure.class)
+                .hasMessageContaining(second + ":3");
+    }
+
+    @Test
+    void aSyntaxErrorInTheSecondFileStopsLoadingWithThatFile() {
+        Path first = write("fine.js", "function processBatch(events) { return events; }\n");
+        Path second = write("syntax.js", "\nprocessBatch = function (events) {\n");
+
+        assertThatThrownBy(() -> new ScriptRuntime(null, List.of(first, second), 500, 0))
+                .isInstanceOf(ConfigurationException.class)
+                .hasMessageContaining(second.toString());
+    }
+
+    @Test
+    void runtimesOnOneEngineKeepTheirGlobalsApart() {
+        Path counter = write("counter.js", """
+                let calls = 0;
+                function processBatch(events) { calls++; return events.map(e => ({ ...e, tags: [String(calls)] })); }
+                """);
+        try (JavaScriptEngine engine = new JavaScriptEngine().warmedUp();
+                ScriptRuntime one = new ScriptRuntime(engine, List.of(counter), 500, 0);
+                ScriptRuntime other = new ScriptRuntime(engine, List.of(counter), 500, 0)) {
+            run(one, event("c", "shop.users", null, row("id", 1)));
+
+            assertThat(texts(run(one, event("c", "shop.users", null, row("id", 1))).get(0).get("tags"))).containsExactly("2");
+            assertThat(texts(run(other, event("c", "shop.users", null, row("id", 1))).get(0).get("tags"))).containsExactly("1");
+        }
     }
 }
