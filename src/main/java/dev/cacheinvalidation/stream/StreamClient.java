@@ -137,7 +137,8 @@ public class StreamClient implements AutoCloseable {
         if (ids.isEmpty()) {
             return;
         }
-        jedis().xack(stream, group, ids.stream().map(StreamEntryID::new).toArray(StreamEntryID[]::new));
+        // the ids as they came, not parsed into StreamEntryIDs only to be written back as text
+        jedis().executeCommand(new CommandArguments(Protocol.Command.XACK).key(stream).add(group).addObjects(ids));
     }
 
     /**
