@@ -108,7 +108,7 @@ public class StreamClient implements AutoCloseable {
 
     /** The entries as Redis sends them, their values left as bytes (see {@link StreamEntries}). */
     private List<StreamMessage> read(String stream, String group, String consumer, XReadGroupParams params, String from) {
-        CommandArguments args = new CommandArguments(Protocol.Command.XREADGROUP).add(Protocol.Keyword.GROUP).add(group)
+        CommandArguments args = redis.arguments(Protocol.Command.XREADGROUP).add(Protocol.Keyword.GROUP).add(group)
                 .add(consumer).addParams(params).add(Protocol.Keyword.STREAMS).key(stream).add(from);
         return jedis().executeCommand(new CommandObject<>(args, StreamEntries.READ_ONE_STREAM));
     }
@@ -116,7 +116,7 @@ public class StreamClient implements AutoCloseable {
     /** XAUTOCLAIM: takes over entries idle longer than minIdleMs, with how often each was delivered. */
     public Claimed claim(String stream, String group, String consumer, long minIdleMs, String start, int count) {
         UnifiedJedis jedis = jedis();
-        CommandArguments args = new CommandArguments(Protocol.Command.XAUTOCLAIM).key(stream).add(group).add(consumer)
+        CommandArguments args = redis.arguments(Protocol.Command.XAUTOCLAIM).key(stream).add(group).add(consumer)
                 .add(minIdleMs).add(start).addParams(XAutoClaimParams.xAutoClaimParams().count(count));
         // [next start, [entry...], (Redis 7) [ids of entries no longer in the stream]]
         List<?> reply = (List<?>) jedis.executeCommand(args);
@@ -138,7 +138,7 @@ public class StreamClient implements AutoCloseable {
             return;
         }
         // the ids as they came, not parsed into StreamEntryIDs only to be written back as text
-        jedis().executeCommand(new CommandArguments(Protocol.Command.XACK).key(stream).add(group).addObjects(ids));
+        jedis().executeCommand(redis.arguments(Protocol.Command.XACK).key(stream).add(group).addObjects(ids));
     }
 
     /**

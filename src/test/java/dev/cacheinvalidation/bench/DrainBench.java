@@ -36,8 +36,8 @@ import redis.clients.jedis.UnifiedJedis;
  * once (MULTI/EXEC) to the stream it reads; the target (12x the Node worker) is judged on the default worker when
  * warm.
  * <p>
- * Flags: {@code --runs 2 --events 50000}; {@code --tuned worker.batchSize=500,...} adds a quiet run with those
- * settings; {@code --no-seed} skips the baseline. {@code --cache cluster} measures instead the same quiet worker
+ * Flags: {@code --runs 2 --events 50000}; {@code --tuned worker.batchSize=500,-XX:...} adds a quiet run with those
+ * settings and JVM options; {@code --no-seed} skips the baseline. {@code --cache cluster} measures instead the same quiet worker
  * with the cache on a 3-master Redis Cluster on loopback (the stream standalone), against the standalone cache in
  * the same run.
  */
@@ -61,7 +61,8 @@ public final class DrainBench {
         List<String> tuned = new ArrayList<>(quiet);
         for (String setting : flags.text("tuned", "").split(",")) {
             if (!setting.isBlank()) {
-                tuned.add("-D" + setting.trim());
+                // a JVM option as it is (-XX:...), a property as -Dkey=value
+                tuned.add(setting.trim().startsWith("-") ? setting.trim() : "-D" + setting.trim());
             }
         }
 
@@ -80,7 +81,8 @@ public final class DrainBench {
             memory.add(logging.memory + "; quiet: " + silent.memory);
             met &= logging.complete() && silent.complete();
             if (tuned.size() > quiet.size()) {
-                tunes.add(num(javaWorker(servers, run, "tuned", events, tuned).rate()));
+                Drain tune = javaWorker(servers, run, "tuned", events, tuned);
+                tunes.add(num(tune.rate()) + " cold, " + num(tune.warmRate()) + " warm");
             }
             if (!flags.bool("no-seed")) {
                 Drain seed = nodeWorker(servers, run, events);
