@@ -33,6 +33,17 @@ class CacheKeysTest {
     }
 
     @Test
+    void aKeyThatIsNotValidUtf8IsRejectedRatherThanDeletedUnderAnotherName() {
+        byte[] event = "{\"after\":{\"_cache_keys\":[\"user:XX\"]}}".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        int at = new String(event, java.nio.charset.StandardCharsets.US_ASCII).indexOf("XX");
+        event[at] = (byte) 0xC3;
+        event[at + 1] = (byte) 0x28;
+
+        assertThatThrownBy(() -> CacheKeys.fromEventJson(event)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("not JSON");
+    }
+
+    @Test
     void deleteReadsKeysFromBefore() {
         CacheKeys keys = CacheKeys.fromEventJson("""
                 {"op":"d","table":"shop.products","before":{"id":7,"_cache_keys":["product:7","product:7:details"]},
