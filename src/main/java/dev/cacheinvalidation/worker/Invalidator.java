@@ -36,6 +36,7 @@ import org.slf4j.LoggerFactory;
  */
 public class Invalidator extends ServiceSupport implements Processor, CamelContextAware {
 
+    /** Written without the secret-masking replacements (log4j2.properties): counts and table names only. */
     private static final Logger LOG = LoggerFactory.getLogger(Invalidator.class);
 
     private CamelContext camelContext;
