@@ -42,7 +42,7 @@ train() {
   local tmp="$AOT.training"
   rm -f "$tmp"
   echo "cache-invalidation: training run for the ahead-of-time cache $AOT" >&2
-  "$JAVA" "${OPTS[@]}" -XX:AOTCacheOutput="$tmp" -Xlog:aot=off -Xlog:cds=off -jar "$JAR" train
+  "$JAVA" "${OPTS[@]}" -XX:AOTCacheOutput="$tmp" -Xlog:aot*=off -Xlog:cds*=off -jar "$JAR" train
   mv -f "$tmp" "$AOT"
 }
 
@@ -57,8 +57,8 @@ if [ "$MAJOR" -ge 25 ] && [ "$AOT" != off ]; then
     # a failed training run costs the speed-up only, never the start
     train || echo "cache-invalidation: the training run failed; starting without the cache" >&2
   fi
-  # a cache made by another JVM or for another jar is ignored (the JVM checks), silently: -Xlog:aot=off
-  [ -f "$AOT" ] && OPTS+=(-XX:AOTCache="$AOT" -Xlog:aot=off -Xlog:cds=off)
+  # a cache made by another JVM or for another jar is ignored (the JVM checks), silently: -Xlog:aot*=off
+  [ -f "$AOT" ] && OPTS+=(-XX:AOTCache="$AOT" -Xlog:aot*=off -Xlog:cds*=off)
 fi
 
 exec "$JAVA" "${OPTS[@]}" -jar "$JAR" "$@"
