@@ -101,15 +101,13 @@ public final class CatchupReferenceBench {
         private final String stream;
         private final DebeziumServerReference reference;
         private final TestServers servers;
-        /** Entries its stream held before the backlog (the reference's positioning change). */
-        private long before;
         /** Changes of the products table after its position other than the backlog's. */
         private long extra;
 
         Contender(String name, int run, String tag, DebeziumServerReference reference, TestServers servers)
                 throws Exception {
             this.name = name;
-            this.label = "reference-" + run + "-" + name.replaceAll("[^a-zA-Z]+", "-").toLowerCase(Locale.ROOT);
+            this.label = "reference-" + run + "-" + name.replaceAll("[^a-zA-Z]+", "-").replaceAll("-$", "").toLowerCase(Locale.ROOT);
             this.dataDir = Files.createDirectories(BenchSupport.runDir().resolve(label + "-data"));
             this.reference = reference;
             this.servers = servers;
@@ -147,7 +145,8 @@ public final class CatchupReferenceBench {
                 }
                 // positions are saved every second (offset.flush.interval.ms, cdc.offsetFlushIntervalMs)
                 BenchSupport.sleep(2500);
-                before = jedis.xlen(stream);
+                // the catch-up then counts from an empty stream
+                jedis.del(stream);
             }
         }
 
@@ -155,10 +154,10 @@ public final class CatchupReferenceBench {
         double catchUp(long backlog) throws Exception {
             long events = backlog + extra;
             try (Jedis jedis = servers.redis(); BenchSupport.App app = start("")) {
-                BenchSupport.Fill fill = BenchSupport.followFill(jedis, app, stream, stream + ":dlq", before + events, 60);
+                BenchSupport.Fill fill = BenchSupport.followFill(jedis, app, stream, stream + ":dlq", events, 60);
                 long connected = app.awaitLine("Connected to binlog", 1);
                 if (fill.done() == 0) {
-                    throw new IllegalStateException(name + " stopped at " + jedis.xlen(stream) + " of " + (before + events)
+                    throw new IllegalStateException(name + " stopped at " + jedis.xlen(stream) + " of " + (events)
                             + " entries; see " + app.name + ".log in the run directory");
                 }
                 double total = (fill.done() - app.startNanos) / 1e9;
