@@ -48,6 +48,7 @@ train() {
 
 if [ "${1:-}" = train ]; then
   [ "$MAJOR" -ge 25 ] || { echo "cache-invalidation: the ahead-of-time cache needs Java 25 or later" >&2; exit 2; }
+  [ "$AOT" != off ] || { echo "cache-invalidation: CACHE_INVALIDATION_AOT is off: no cache to make" >&2; exit 2; }
   train
   exit 0
 fi
