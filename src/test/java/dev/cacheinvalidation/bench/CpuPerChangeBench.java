@@ -71,8 +71,10 @@ public final class CpuPerChangeBench {
                 Result own = results[0];
                 Result ref = results[1];
                 double achieved = changes / ((loadEnd - load.startNanos) / 1e9);
-                detail("cpu run %d: %,d changes committed at %,.0f/s (%d per tx, %d connections) over %d s (load %s)", run,
-                        changes, achieved, txRows, connections, duration, BenchSupport.loadAverage());
+                detail("cpu run %d: %,d changes committed in %s, %,.0f/s against the %,d/s asked for (%d per tx, %d"
+                        + " connections; below the rate when the machine cannot commit faster) (load %s)", run, changes,
+                        seconds(loadEnd - load.startNanos), achieved, rate, txRows, connections,
+                        BenchSupport.loadAverage());
                 detail("cpu run %d: pipeline %s; %s", run, own.describe(changes), pipeline.memorySummary());
                 detail("cpu run %d: %s %s; %s", run, "Debezium Server", ref.describe(changes), dbz.memorySummary());
                 included.add(String.format(Locale.ROOT, "%.3f s against %.3f s: %.2fx", own.total * 1000 / changes,

@@ -64,8 +64,8 @@ public final class RestartBench {
                 jedis.set("product:" + SENTINEL_ID, "cached");
                 updateSentinel(servers);
                 long expected = jedis.xlen(stream) + events + 1;
-                detail("restart run %d: %,d changes and one more committed while pipeline and worker were down (load %s)",
-                        run, events + 1, BenchSupport.loadAverage());
+                detail("restart run %d: %,d changes committed while pipeline and worker were down, the last one's key"
+                        + " cached (load %s)", run, events + 1, BenchSupport.loadAverage());
                 // 3. both start again
                 try (BenchSupport.App pipeline = pipeline("restart-" + run, pipelineProps, servers);
                         BenchSupport.App worker = worker("restart-" + run + "-worker", workerProps, servers)) {
