@@ -51,13 +51,15 @@ final class DdlParserPreload {
         preload.start();
     }
 
-    /** Parses sample DDL with the grammar of the server flavor ({@code mariadb} or {@code mysql}). */
-    static void parse(String flavor) {
+    /** Parses sample DDL with the grammar of the server flavor ({@code mariadb} or {@code mysql}); the tables. */
+    static Tables parse(String flavor) {
         // as the connector builds them: with the server's character sets, for every table
         DdlParser parser = "mariadb".equals(flavor)
                 ? new MariaDbAntlrDdlParser(true, false, false, TableFilter.includeAll(), new MariaDbCharsetRegistry())
                 : new MySqlAntlrDdlParser(true, false, false, TableFilter.includeAll(), new MySqlCharsetRegistry());
-        parser.parse(SAMPLE_DDL, new Tables());
+        Tables tables = new Tables();
+        parser.parse(SAMPLE_DDL, tables);
+        return tables;
     }
 
     private static void run(CamelContext context) {
