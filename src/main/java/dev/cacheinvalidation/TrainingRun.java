@@ -4,12 +4,12 @@ import java.util.Locale;
 
 import dev.cacheinvalidation.config.CdcSource;
 import dev.cacheinvalidation.config.MysqlDsn;
+import dev.cacheinvalidation.config.MysqlPropertiesFunction;
 import dev.cacheinvalidation.config.ServerFlavor;
 import dev.cacheinvalidation.js.ScriptRuntime;
 import org.apache.camel.main.BaseMainSupport;
 import org.apache.camel.main.Main;
 import org.apache.camel.main.MainListenerSupport;
-import org.apache.camel.spi.PropertiesFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -40,18 +40,14 @@ final class TrainingRun {
         main.addMainListener(new MainListenerSupport() {
             @Override
             public void beforeConfigure(BaseMainSupport support) {
-                // the real function would check the database first: the placeholders resolve without it here
+                // the real function would check the database first: the placeholders and the connector's
+                // configuration get the server from it without one here
                 CdcSource unconnected = new CdcSource(MysqlDsn.parse(UNCONNECTED_DSN), ServerFlavor.MARIADB);
                 support.getCamelContext().getPropertiesComponent()
-                        .addPropertiesFunction(new PropertiesFunction() {
+                        .addPropertiesFunction(new MysqlPropertiesFunction() {
                             @Override
-                            public String getName() {
-                                return "mysql";
-                            }
-
-                            @Override
-                            public String apply(String key) {
-                                return unconnected.property(key.trim());
+                            public CdcSource source(String rawDsn) {
+                                return unconnected;
                             }
                         });
             }

@@ -96,8 +96,11 @@ class LauncherIT {
         env.put("CACHE_INVALIDATION_JAR", Path.of("target/cache-invalidation.jar").toAbsolutePath().toString());
         env.put("CACHE_INVALIDATION_AOT", cache.toString());
         env.put("JAVA_OPTS", javaOpts);
-        env.put("MYSQL_DSN", servers.mysqlDsn());
-        env.put("REDIS_URI", servers.redisUri());
+        if (!"train".equals(role)) {
+            // the training runs where the image is built: no database, no Redis
+            env.put("MYSQL_DSN", servers.mysqlDsn());
+            env.put("REDIS_URI", servers.redisUri());
+        }
         return AppProcess.start(List.of("bash", LAUNCHER.toString(), role), env, Path.of("").toAbsolutePath());
     }
 
