@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -15,6 +14,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.cacheinvalidation.batching.EventBatch;
 import dev.cacheinvalidation.event.ChangeEvent;
+import dev.cacheinvalidation.event.DebeziumSourceBlock;
 import dev.cacheinvalidation.it.SeedScenario;
 import dev.cacheinvalidation.it.TestServers;
 import dev.cacheinvalidation.js.ScriptFailurePolicy;
@@ -305,21 +305,9 @@ class PipelineRoutesIT extends CamelMainTestSupport {
         recordsSent++;
     }
 
-    /** The source block of a MariaDB row change, as the Debezium consumer puts it in its header. */
     private Map<String, Object> source(String tx, String table) {
-        Map<String, Object> source = new LinkedHashMap<>();
-        source.put("connector", "mysql");
-        source.put("name", CONNECTOR);
-        source.put("snapshot", "false");
-        source.put("db", "app");
-        source.put("table", table);
-        source.put("server_id", 1L);
-        source.put("gtid", tx);
-        source.put("file", "mysql-bin.000001");
-        source.put("pos", binlogPosition++);
-        source.put("row", 0);
-        source.put("ts_ms", 1_760_000_000_000L);
-        return source;
+        return new DebeziumSourceBlock(CONNECTOR, "app", table, tx, "mysql-bin.000001", binlogPosition++, 0, 1L,
+                1_760_000_000_000L).toHeader();
     }
 
     private static Struct user(int id, String email) {
