@@ -207,7 +207,8 @@ class PipelineRoutesIT extends CamelMainTestSupport {
         assertThat(gate.problem()).contains("records 1..3 did not reach the stream", "cannot handle app.broken");
         assertThat(gate.deliveredUpTo()).as("the saved position stays before the batch").isZero();
         HealthCheck.Result readiness = HealthCheckHelper.invokeReadiness(context).stream()
-                .filter(result -> result.getCheck().getId().equals("offset-gate-" + CONNECTOR)).findFirst().orElseThrow();
+                .filter(result -> result.getCheck().getId().equals("offset-gate-" + CONNECTOR))
+                .findFirst().orElseThrow();
         assertThat(readiness.getState()).isEqualTo(HealthCheck.State.DOWN);
         assertThat(readiness.getMessage()).hasValueSatisfying(
                 message -> assertThat(message).contains("records 1..3 did not reach the stream"));
