@@ -521,24 +521,9 @@ class TransactionBatchStrategyTest {
         List<EventBatch> emitted = new CopyOnWriteArrayList<>();
         TransactionBatchStrategy strategy = new TransactionBatchStrategy();
         strategy.setMaxEvents(3);
-        camel.addRoutes(new RouteBuilder() {
-            @Override
-            public void configure() {
-                from("direct:in")
-                        .aggregate(constant("batch"), strategy)
-                        .completionPredicate(strategy)
-                        .completionInterval(60_000)
-                        .process(e -> emitted.add(e.getProperty(EventBatch.PROPERTY, EventBatch.class)));
-            }
-        });
-        camel.start();
+        startAggregatorRoute(strategy, 60_000, emitted);
         for (long sequence = 1; sequence <= 3; sequence++) {
-            long arrival = sequence;
-            ChangeEvent event = change(null);
-            camel.createProducerTemplate().send("direct:in", e -> {
-                e.getMessage().setBody(event);
-                e.setProperty(SourceChange.SEQUENCE_PROPERTY, arrival);
-            });
+            sendToAggregator(sequence);
         }
 
         await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(emitted).hasSize(1));
@@ -551,26 +536,11 @@ class TransactionBatchStrategyTest {
         List<EventBatch> emitted = new CopyOnWriteArrayList<>();
         TransactionBatchStrategy strategy = new TransactionBatchStrategy();
         strategy.setMaxEvents(2);
-        camel.addRoutes(new RouteBuilder() {
-            @Override
-            public void configure() {
-                from("direct:in")
-                        .aggregate(constant("batch"), strategy)
-                        .completionPredicate(strategy)
-                        .completionInterval(100)
-                        .process(e -> emitted.add(e.getProperty(EventBatch.PROPERTY, EventBatch.class)));
-            }
-        });
-        camel.start();
+        startAggregatorRoute(strategy, 100, emitted);
         long arrival = 0;
         for (int events : new int[] {2, 1, 2, 2, 1}) {
             for (int i = 0; i < events; i++) {
-                ChangeEvent event = change(null);
-                long sequence = ++arrival;
-                camel.createProducerTemplate().send("direct:in", e -> {
-                    e.getMessage().setBody(event);
-                    e.setProperty(SourceChange.SEQUENCE_PROPERTY, sequence);
-                });
+                sendToAggregator(++arrival);
             }
             if (events == 1) {
                 // the interval completes the lone event
@@ -615,5 +585,30 @@ class TransactionBatchStrategyTest {
         assertThat(batch.transactions()).isEqualTo(1);
         assertThat(batch.firstSequence()).isEqualTo(1L);
         assertThat(batch.lastSequence()).isEqualTo(3L);
+    }
+
+    /** The route's aggregate step, as the pipeline has it, collecting what it emits. */
+    private void startAggregatorRoute(TransactionBatchStrategy strategy, long intervalMs, List<EventBatch> emitted)
+            throws Exception {
+        camel.addRoutes(new RouteBuilder() {
+            @Override
+            public void configure() {
+                from("direct:in")
+                        .aggregate(constant("batch"), strategy)
+                        .completionPredicate(strategy)
+                        .completionInterval(intervalMs)
+                        .process(e -> emitted.add(e.getProperty(EventBatch.PROPERTY, EventBatch.class)));
+            }
+        });
+        camel.start();
+    }
+
+    /** One row change outside any transaction, numbered as the gate numbers records on entry. */
+    private void sendToAggregator(long sequence) {
+        ChangeEvent event = change(null);
+        camel.createProducerTemplate().send("direct:in", e -> {
+            e.getMessage().setBody(event);
+            e.setProperty(SourceChange.SEQUENCE_PROPERTY, sequence);
+        });
     }
 }

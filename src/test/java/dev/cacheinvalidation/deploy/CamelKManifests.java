@@ -99,6 +99,15 @@ public final class CamelKManifests {
                 # cache-invalidation-secrets), and the script the pipeline runs. To run your own script instead:
                 #   kubectl create configmap cache-invalidation-script --from-file=cache-keys.js=my-keys.js \\
                 #     --from-file=table-keys.js=routes/table-keys.js --dry-run=client -o yaml | kubectl apply -f -
+                """
+                + configMap(CONFIG_MAP, literal("application.properties", podProperties(), 2))
+                + "---\n"
+                + configMap(SCRIPT_MAP, literal(SCRIPT_KEY, read("routes/cache-keys.js"), 2)
+                        + literal(TABLE_SCRIPT_KEY, read("routes/table-keys.js"), 2));
+    }
+
+    private static String configMap(String name, String data) {
+        return """
                 apiVersion: v1
                 kind: ConfigMap
                 metadata:
@@ -106,17 +115,7 @@ public final class CamelKManifests {
                   labels:
                     app.kubernetes.io/part-of: cache-invalidation
                 data:
-                %s---
-                apiVersion: v1
-                kind: ConfigMap
-                metadata:
-                  name: %s
-                  labels:
-                    app.kubernetes.io/part-of: cache-invalidation
-                data:
-                %s%s""".formatted(CONFIG_MAP, literal("application.properties", podProperties(), 2), SCRIPT_MAP,
-                        literal(SCRIPT_KEY, read("routes/cache-keys.js"), 2),
-                        literal(TABLE_SCRIPT_KEY, read("routes/table-keys.js"), 2));
+                %s""".formatted(name, data);
     }
 
     String pipeline() throws IOException {
