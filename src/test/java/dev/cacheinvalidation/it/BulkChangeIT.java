@@ -61,7 +61,7 @@ class BulkChangeIT {
 
             Awaitility.await("every key of the transaction deleted").atMost(DRAIN).pollInterval(Duration.ofMillis(500))
                     .until(() -> !app.isAlive() || existing(jedis, keys) == 0);
-            assertThat(app.isAlive()).as("the process is alive:\n" + tail(app)).isTrue();
+            assertThat(app.isAlive()).as("the process is alive:\n" + app.tail(40)).isTrue();
             assertThat(existing(jedis, keys)).isZero();
             assertThat(jedis.xlen(stream + ":dlq")).as("dead letters").isZero();
             assertThat(app.output()).doesNotContain("OutOfMemoryError", "Dead-lettering")
@@ -182,11 +182,6 @@ class BulkChangeIT {
             count += jedis.exists(keys.subList(i, Math.min(keys.size(), i + 5000)).toArray(String[]::new));
         }
         return count;
-    }
-
-    private static String tail(AppProcess app) {
-        String output = app.output();
-        return output.substring(Math.max(0, output.length() - 4000));
     }
 
     private static String get(int port, String path) throws Exception {
