@@ -5,6 +5,7 @@ import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.Writer;
+import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -78,6 +79,13 @@ public final class AppProcess implements AutoCloseable {
     public static AppProcess jar(List<String> jvmOptions, String role, Map<String, String> systemProperties,
             Map<String, String> env) throws IOException {
         return ofJar(role).jvmOptions(jvmOptions).properties(systemProperties).env(env).start();
+    }
+
+    /** A free TCP port, for the HTTP endpoint of a process that needs one. */
+    public static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        }
     }
 
     /** How to start one process; {@link #start()} may be called again for the next incarnation. */

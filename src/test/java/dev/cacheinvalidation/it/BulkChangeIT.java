@@ -80,7 +80,7 @@ class BulkChangeIT {
         ensureUsers(first, rows);
         List<String> keys = userKeys(first, rows);
         Map<String, String> props = props("bulk-backlog", stream, bound);
-        int port = freePort();
+        int port = AppProcess.freePort();
         props.put("camel.management.port", Integer.toString(port));
         try (Jedis jedis = servers.redis()) {
             setKeys(jedis, keys);
@@ -189,11 +189,5 @@ class BulkChangeIT {
                 HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).timeout(Duration.ofSeconds(10)).build(),
                 HttpResponse.BodyHandlers.ofString());
         return response.body();
-    }
-
-    private static int freePort() throws Exception {
-        try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
-            return socket.getLocalPort();
-        }
     }
 }
