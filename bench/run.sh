@@ -12,7 +12,12 @@
 #   bench/run.sh bulk      (9) one transaction of 1,000,000 rows at -Xmx256m against the catch-up of as many changes
 #                          in transactions of 100; (10) workers stopped while 1,500,000 changes commit above a stream
 #                          bound of 1,000,000, then one worker (not part of all: about 10 minutes)
-#   bench/run.sh all       all of the above; (4) memory comes with catchup, drain and latency
+#   bench/run.sh reference (11) catch-up from process start against Debezium Server 3.6 in the same run: the pipeline with
+#                          the ahead-of-time cache, as plain java -jar, and Debezium Server, one backlog, in turn (2 runs)
+#   bench/run.sh cpu       (12) CPU per change at 5,000 changes/s for 60 s, pipeline and Debezium Server side by side
+#   bench/run.sh restart   (13) pipeline and worker down while 100,000 changes commit: restart to the last key deleted
+#   bench/run.sh all       all of the above but bulk; (4) memory comes with catchup, drain, latency and restart
+#                          (reference and cpu fetch Debezium Server 3.6, 780 MB, from Maven Central into target/ once)
 #   bench/run.sh jfr-top FILE.jfr [THREAD-REGEX]   where the CPU samples of a flight recording are
 #
 # Options (after the figure), passed to each figure's main, which ignores those it does not know:
@@ -23,8 +28,12 @@
 #   --readers N --writers N --fill-delay MS --hot N --duration S --rate N --tx-rows N --read-pause MS --warmup S
 #   --settle S --protocols plain,redelete,lease --cost-seconds S --cost-threads N (consistency)
 #   --rows N --backlog N --bound N --skip-reference --skip-transaction --skip-outage (bulk)
+#   --runs N --rows N --rounds N (reference, restart)   --runs N --duration S --rate N --tx-rows N (cpu)
 #   --jfr   a flight recording of every application process (.jfr files in the run directory)
 #
+# On Java 25 the run first makes the ahead-of-time cache with the image's training command (scripts/run.sh train); the
+# figures that start the application as shipped (startup, reference, cpu, restart) use it, the others run plain java
+# -jar as before. BENCH_AOT=0 skips it.
 # BENCH_APP_OPTS="-Xmx512m -Dkey=value" adds JVM options and properties to every application process (experiments;
 # the report records them). BENCH_GRAAL=1 runs the application processes with target/graal.args (Java 21+).
 # The figures are measured with Java 25 when /usr/lib/jvm has it (scripts/pick-jdk.sh), else with the newest JDK.
@@ -46,7 +55,7 @@ FIGURE="${1:-all}"
 [ $# -gt 0 ] && shift
 
 case "$FIGURE" in
-  catchup|drain|latency|startup|jmh|consistency|bulk|all) ;;
+  catchup|drain|latency|startup|jmh|consistency|bulk|reference|cpu|restart|all) ;;
   jfr-top)
     [ $# -ge 1 ] || { echo "usage: $0 jfr-top FILE.jfr [thread-name-regex]" >&2; exit 2; }
     [ -f target/test-classes/dev/cacheinvalidation/bench/JfrTop.class ] || ./mvnw -B -q test-compile
@@ -57,7 +66,8 @@ case "$FIGURE" in
     exit 0
     ;;
   *)
-    echo "usage: $0 [catchup|drain|latency|startup|jmh|consistency|bulk|all|jfr-top FILE] [options]" >&2
+    echo "usage: $0 [catchup|drain|latency|startup|jmh|consistency|bulk|reference|cpu|restart|all|jfr-top FILE]" \
+      "[options]" >&2
     exit 2
     ;;
 esac
@@ -121,6 +131,46 @@ if [ "${BENCH_GRAAL:-}" = 1 ]; then
   APP_OPTS="$APP_OPTS $GRAAL_ARGS"
 fi
 
+# ------------------------------------------------------------------ the ahead-of-time cache
+
+AOT_CACHE=""
+if [ "${BENCH_AOT:-1}" != 0 ] && [ "$FIGURE" != jmh ] && [ "$(java_major "$(command -v java)")" -ge 25 ]; then
+  log "making the ahead-of-time cache (scripts/run.sh train, as the Docker image does)"
+  if (cd "$BUILD/app" && CACHE_INVALIDATION_JAR="$ROOT_DIR/$BUILD/cache-invalidation.jar" \
+      CACHE_INVALIDATION_AOT="$ROOT_DIR/$BUILD/cache-invalidation.aot" "$ROOT_DIR/scripts/run.sh" train \
+      >"$ROOT_DIR/$RUN_DIR/aot-training.log" 2>&1); then
+    AOT_CACHE="$ROOT_DIR/$BUILD/cache-invalidation.aot"
+  else
+    log "the training run failed (see $RUN_DIR/aot-training.log): every figure runs without the cache"
+  fi
+fi
+
+# ------------------------------------------------------------------ the reference: Debezium Server 3.6
+
+DEBEZIUM_SERVER_VERSION=3.6.0.Final
+DEBEZIUM_SERVER_HOME=""
+fetch_debezium_server() {
+  # from Maven Central, checked against its SHA-1 there, unpacked once under target/
+  local dir="target/debezium-server/$DEBEZIUM_SERVER_VERSION"
+  local url="https://repo.maven.apache.org/maven2/io/debezium/debezium-server-dist/$DEBEZIUM_SERVER_VERSION"
+  local file="debezium-server-dist-$DEBEZIUM_SERVER_VERSION.tar.gz"
+  if [ ! -d "$dir/debezium-server/lib" ]; then
+    mkdir -p "$dir"
+    if [ ! -f "$dir/$file" ]; then
+      log "fetching Debezium Server $DEBEZIUM_SERVER_VERSION from Maven Central (780 MB, once)"
+      curl -fsSL -o "$dir/$file.part" "$url/$file"
+      [ "$(curl -fsSL "$url/$file.sha1" | cut -c1-40)" = "$(sha1sum "$dir/$file.part" | cut -c1-40)" ] \
+        || { log "the download does not match its SHA-1"; rm -f "$dir/$file.part"; return 1; }
+      mv "$dir/$file.part" "$dir/$file"
+    fi
+    tar xzf "$dir/$file" -C "$dir"
+  fi
+  DEBEZIUM_SERVER_HOME="$ROOT_DIR/$dir/debezium-server"
+}
+case "$FIGURE" in
+  reference|cpu|all) fetch_debezium_server ;;
+esac
+
 # ------------------------------------------------------------------ servers
 
 OWN_SERVERS_DIR=""
@@ -145,7 +195,7 @@ fi
 bench_java() {
   java -cp "$CP" -Xmx512m -Djava.awt.headless=true -Dservers.env="${SERVERS_DIR:-}/env" -Dbench.out="$RUN_DIR" \
     -Dbench.jar="$BUILD/cache-invalidation.jar" -Dbench.appDir="$BUILD/app" -Dbench.jfr="$JFR" \
-    -Dbench.appOptions="$APP_OPTS" "$@"
+    -Dbench.appOptions="$APP_OPTS" -Dbench.aotCache="$AOT_CACHE" -Dbench.debeziumServer="$DEBEZIUM_SERVER_HOME" "$@"
 }
 
 run_figure() {
@@ -156,6 +206,9 @@ run_figure() {
     startup) bench_java dev.cacheinvalidation.bench.StartupBench ${ARGS[@]+"${ARGS[@]}"} ;;
     consistency) bench_java dev.cacheinvalidation.bench.ConsistencyBench ${ARGS[@]+"${ARGS[@]}"} ;;
     bulk) bench_java dev.cacheinvalidation.bench.BulkBench ${ARGS[@]+"${ARGS[@]}"} ;;
+    reference) bench_java dev.cacheinvalidation.bench.CatchupReferenceBench ${ARGS[@]+"${ARGS[@]}"} ;;
+    cpu) bench_java dev.cacheinvalidation.bench.CpuPerChangeBench ${ARGS[@]+"${ARGS[@]}"} ;;
+    restart) bench_java dev.cacheinvalidation.bench.RestartBench ${ARGS[@]+"${ARGS[@]}"} ;;
     jmh)
       java -cp "$CP" -Dbench.script="$BUILD/app/routes/cache-keys.js" org.openjdk.jmh.Main ScriptStepBenchmark \
         -f 1 -wi 3 -i 5 -rf json -rff "$RUN_DIR/jmh.json" \
@@ -171,7 +224,11 @@ run_figure() {
 }
 
 FAILED=0
-if [ "$FIGURE" = all ]; then FIGURES="startup catchup drain latency consistency jmh"; else FIGURES="$FIGURE"; fi
+if [ "$FIGURE" = all ]; then
+  FIGURES="startup catchup reference cpu restart drain latency consistency jmh"
+else
+  FIGURES="$FIGURE"
+fi
 for figure in $FIGURES; do
   log "figure: $figure"
   if ! run_figure "$figure"; then

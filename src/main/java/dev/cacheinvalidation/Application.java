@@ -6,20 +6,25 @@ import java.util.Arrays;
 import java.util.Locale;
 
 import dev.cacheinvalidation.config.ConfigurationException;
+import org.apache.camel.main.BaseMainSupport;
 import org.apache.camel.main.Main;
+import org.apache.camel.main.MainListenerSupport;
 import org.slf4j.LoggerFactory;
 
 /**
  * {@code java -jar cache-invalidation.jar [all|pipeline|worker]}: runs the routes in {@code routes/} with the
  * settings of {@code application.properties} in the working directory. {@code pipeline} runs only the binlog to
- * stream route, {@code worker} only the invalidation worker, {@code all} (the default) both.
+ * stream route, {@code worker} only the invalidation worker, {@code all} (the default) both; {@code train} is the
+ * workload of a JVM training run for the ahead-of-time cache ({@code scripts/run.sh} and the Docker image use it).
  */
 public final class Application {
 
     enum Role {
         ALL(PIPELINE_ROUTES, WORKER_ROUTES),
         PIPELINE(PIPELINE_ROUTES),
-        WORKER(WORKER_ROUTES);
+        WORKER(WORKER_ROUTES),
+        /** Every route built but none started, and the script over synthetic batches: see {@link TrainingRun}. */
+        TRAIN(PIPELINE_ROUTES, WORKER_ROUTES);
 
         /** The route files the role needs. */
         final String[] files;
@@ -30,7 +35,7 @@ public final class Application {
 
         /** What Camel Main loads: every route file for {@code all}, so that routes users add are run too. */
         String routesIncludePattern() {
-            return this == ALL ? "file:routes/*.camel.yaml" : "file:" + files[0];
+            return this == ALL || this == TRAIN ? "file:routes/*.camel.yaml" : "file:" + files[0];
         }
     }
 
@@ -68,7 +73,8 @@ public final class Application {
             try {
                 role = Role.valueOf(args[0].toUpperCase(Locale.ROOT));
             } catch (IllegalArgumentException e) {
-                System.err.println("cache-invalidation: unknown role '" + args[0] + "': use all, pipeline or worker");
+                System.err.println("cache-invalidation: unknown role '" + args[0] + "': use all, pipeline, worker or"
+                        + " train");
                 System.exit(2);
             }
             rest = Arrays.copyOfRange(args, 1, args.length);
@@ -86,9 +92,20 @@ public final class Application {
         warnUnlessOutOfMemoryEndsTheProcess();
         // no classpath scanning: our component and properties function are found by their service files
         Main main = new Main();
+        if (role == Role.PIPELINE || role == Role.ALL) {
+            main.addMainListener(new MainListenerSupport() {
+                @Override
+                public void beforeConfigure(BaseMainSupport support) {
+                    DdlParserPreload.start(support.getCamelContext());
+                }
+            });
+        }
         main.configure().setBasePackageScanEnabled(false);
         main.setPropertyPlaceholderLocations("file:application.properties;optional=true");
         main.addOverrideProperty("camel.main.routesIncludePattern", role.routesIncludePattern());
+        if (role == Role.TRAIN) {
+            TrainingRun.prepare(main);
+        }
         try {
             System.exit(main.run(rest));
         } catch (Exception e) {

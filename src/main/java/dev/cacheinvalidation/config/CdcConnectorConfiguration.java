@@ -5,6 +5,8 @@ import java.util.Map;
 import dev.cacheinvalidation.offsets.GatedOffsetBackingStore;
 import dev.cacheinvalidation.offsets.RedisOffsetStore;
 import dev.cacheinvalidation.offsets.RedisUriSchemaHistory;
+import org.apache.camel.CamelContext;
+import org.apache.camel.CamelContextAware;
 import org.apache.camel.component.debezium.configuration.ConfigurationValidation;
 import org.apache.camel.component.debezium.mysql.configuration.MySqlConnectorEmbeddedDebeziumConfiguration;
 
@@ -15,12 +17,14 @@ import org.apache.camel.component.debezium.mysql.configuration.MySqlConnectorEmb
  * (checked then, so a process running only the worker needs no database) as the endpoint is created. A setting
  * given on the endpoint itself is kept where it does not follow from the name or the database.
  */
-public class CdcConnectorConfiguration extends MySqlConnectorEmbeddedDebeziumConfiguration {
+public class CdcConnectorConfiguration extends MySqlConnectorEmbeddedDebeziumConfiguration
+        implements CamelContextAware {
 
     private String dsn;
     private String dataDir = "data";
     private String offsetStore = "file";
     private String redisUri;
+    private CamelContext camelContext;
 
     public CdcConnectorConfiguration() {
         // settings Camel passes by default that only produce deprecation warnings at every start: Kafka Connect
@@ -50,7 +54,7 @@ public class CdcConnectorConfiguration extends MySqlConnectorEmbeddedDebeziumCon
      */
     @Override
     protected ConfigurationValidation validateConnectorConfiguration() {
-        CdcSource source = CdcSource.resolve(dsn);
+        CdcSource source = checkedSource();
         setDatabaseHostname(source.dsn().host());
         setDatabasePort(source.dsn().port());
         setDatabaseUser(source.dsn().user());
@@ -77,6 +81,25 @@ public class CdcConnectorConfiguration extends MySqlConnectorEmbeddedDebeziumCon
             additional.put(RedisUriSchemaHistory.REDIS_URI, redisUri);
         }
         return super.validateConnectorConfiguration();
+    }
+
+    /** The server behind the DSN, checked once per Camel context: through {@code {{mysql:}}}'s function. */
+    private CdcSource checkedSource() {
+        if (camelContext != null
+                && camelContext.getPropertiesComponent().getPropertiesFunction("mysql") instanceof MysqlPropertiesFunction mysql) {
+            return mysql.source(dsn == null ? "" : dsn);
+        }
+        return CdcSource.resolve(dsn);
+    }
+
+    @Override
+    public CamelContext getCamelContext() {
+        return camelContext;
+    }
+
+    @Override
+    public void setCamelContext(CamelContext camelContext) {
+        this.camelContext = camelContext;
     }
 
     /** The database ({@code cdc.dsn}): {@code mysql://user:password@host:3306/app} or {@code mariadb://...}. */

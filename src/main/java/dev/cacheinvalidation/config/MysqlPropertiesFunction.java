@@ -31,8 +31,15 @@ public class MysqlPropertiesFunction implements PropertiesFunction, CamelContext
         String raw = camelContext.getPropertiesComponent().resolveProperty("cdc.dsn")
                 .filter(dsn -> !dsn.isBlank())
                 .orElseGet(() -> System.getenv("MYSQL_DSN"));
-        CdcSource source = checked.computeIfAbsent(raw == null ? "" : raw, CdcSource::resolve);
-        return source.property(key.trim());
+        return source(raw == null ? "" : raw).property(key.trim());
+    }
+
+    /**
+     * The server behind a DSN, checked the first time it is asked for: the placeholders and the connector's
+     * configuration ({@link CdcConnectorConfiguration}) share one check.
+     */
+    public CdcSource source(String rawDsn) {
+        return checked.computeIfAbsent(rawDsn, CdcSource::resolve);
     }
 
     @Override

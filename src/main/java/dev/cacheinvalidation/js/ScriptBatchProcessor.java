@@ -196,13 +196,7 @@ public class ScriptBatchProcessor extends ServiceSupport implements Processor, C
 
     /** script.file: one file or several, comma separated, evaluated in this order into each context. */
     List<Path> scriptFiles() {
-        List<Path> files = new ArrayList<>();
-        for (String name : script.split(",")) {
-            if (!name.isBlank()) {
-                files.add(Path.of(name.trim()));
-            }
-        }
-        return files;
+        return ScriptRuntime.files(script);
     }
 
     private List<FileTime> versions() {

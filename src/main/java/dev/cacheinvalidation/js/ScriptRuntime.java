@@ -6,6 +6,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -77,6 +78,17 @@ public final class ScriptRuntime implements AutoCloseable {
     private boolean cold;
 
     /** One script on an engine of its own, without a memory limit. */
+    /** The files of {@code script.file}: one path, or several separated by commas, in the order they load. */
+    public static List<Path> files(String commaSeparated) {
+        List<Path> files = new ArrayList<>();
+        for (String name : commaSeparated.split(",")) {
+            if (!name.isBlank()) {
+                files.add(Path.of(name.trim()));
+            }
+        }
+        return files;
+    }
+
     public ScriptRuntime(Path scriptFile, long timeoutMs) {
         this(scriptFile, timeoutMs, 0);
     }

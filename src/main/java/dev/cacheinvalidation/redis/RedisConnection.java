@@ -15,6 +15,7 @@ import dev.cacheinvalidation.config.RedisAddress;
 import org.apache.commons.pool2.impl.GenericObjectPoolConfig;
 import redis.clients.jedis.AbstractPipeline;
 import redis.clients.jedis.AbstractTransaction;
+import redis.clients.jedis.ClusterCommandArguments;
 import redis.clients.jedis.CommandArguments;
 import redis.clients.jedis.Connection;
 import redis.clients.jedis.ConnectionPool;
@@ -29,6 +30,7 @@ import redis.clients.jedis.Protocol;
 import redis.clients.jedis.Response;
 import redis.clients.jedis.Transaction;
 import redis.clients.jedis.UnifiedJedis;
+import redis.clients.jedis.commands.ProtocolCommand;
 import redis.clients.jedis.exceptions.JedisConnectionException;
 import redis.clients.jedis.exceptions.JedisDataException;
 import redis.clients.jedis.params.ScanParams;
@@ -107,6 +109,14 @@ public final class RedisConnection implements AutoCloseable {
             connect();
         }
         return jedis;
+    }
+
+    /**
+     * The arguments of a command built by hand and sent through {@link #commands()}: on a cluster they note the slot
+     * of the keys added with {@link CommandArguments#key}, which is how the cluster client routes them.
+     */
+    public CommandArguments arguments(ProtocolCommand command) {
+        return topology() == Topology.CLUSTER ? new ClusterCommandArguments(command) : new CommandArguments(command);
     }
 
     /** How the Redis is deployed (connects if not yet done). */

@@ -235,7 +235,7 @@ public class RedisStreamConsumer extends DefaultConsumer {
             Map<String, String> reasons = new HashMap<>();
             for (StreamMessage message : batch) {
                 long delivered = deliveries.getOrDefault(message.id(), 1L);
-                if (message.fields().isEmpty()) {
+                if (!message.hasFields()) {
                     gone.add(message);
                 } else if (delivered > config.getMaxDeliveries()) {
                     poison.add(message);

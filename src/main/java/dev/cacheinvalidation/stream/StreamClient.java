@@ -9,6 +9,9 @@ import java.util.Map;
 
 import dev.cacheinvalidation.config.RedisAddress;
 import dev.cacheinvalidation.redis.RedisConnection;
+import redis.clients.jedis.CommandArguments;
+import redis.clients.jedis.CommandObject;
+import redis.clients.jedis.Protocol;
 import redis.clients.jedis.Response;
 import redis.clients.jedis.StreamEntryID;
 import redis.clients.jedis.UnifiedJedis;
@@ -18,7 +21,6 @@ import redis.clients.jedis.params.XAutoClaimParams;
 import redis.clients.jedis.params.XPendingParams;
 import redis.clients.jedis.params.XReadGroupParams;
 import redis.clients.jedis.params.XTrimParams;
-import redis.clients.jedis.resps.StreamEntry;
 import redis.clients.jedis.resps.StreamGroupInfo;
 import redis.clients.jedis.resps.StreamPendingEntry;
 
@@ -91,12 +93,7 @@ public class StreamClient implements AutoCloseable {
 
     /** XREADGROUP of this consumer's own unacknowledged entries with ids above {@code afterId}. */
     public List<StreamMessage> readOwnPending(String stream, String group, String consumer, int count, String afterId) {
-        List<Map.Entry<String, List<StreamEntry>>> read = jedis().xreadGroup(group, consumer,
-                XReadGroupParams.xReadGroupParams().count(count), Map.of(stream, new StreamEntryID(afterId)));
-        if (read == null || read.isEmpty()) {
-            return List.of();
-        }
-        return toMessages(read.get(0).getValue());
+        return read(stream, group, consumer, XReadGroupParams.xReadGroupParams().count(count), afterId);
     }
 
     /** XREADGROUP: new entries ({@code ownPending} false) or this consumer's own unacknowledged ones. */
@@ -106,20 +103,24 @@ public class StreamClient implements AutoCloseable {
         if (!ownPending && blockMs > 0) {
             params.block((int) blockMs);
         }
-        StreamEntryID from = ownPending ? new StreamEntryID(0, 0) : StreamEntryID.XREADGROUP_UNDELIVERED_ENTRY;
-        List<Map.Entry<String, List<StreamEntry>>> read = jedis().xreadGroup(group, consumer, params, Map.of(stream, from));
-        if (read == null || read.isEmpty()) {
-            return List.of();
-        }
-        return toMessages(read.get(0).getValue());
+        return read(stream, group, consumer, params, ownPending ? "0-0" : ">");
+    }
+
+    /** The entries as Redis sends them, their values left as bytes (see {@link StreamEntries}). */
+    private List<StreamMessage> read(String stream, String group, String consumer, XReadGroupParams params, String from) {
+        CommandArguments args = redis.arguments(Protocol.Command.XREADGROUP).add(Protocol.Keyword.GROUP).add(group)
+                .add(consumer).addParams(params).add(Protocol.Keyword.STREAMS).key(stream).add(from);
+        return jedis().executeCommand(new CommandObject<>(args, StreamEntries.READ_ONE_STREAM));
     }
 
     /** XAUTOCLAIM: takes over entries idle longer than minIdleMs, with how often each was delivered. */
     public Claimed claim(String stream, String group, String consumer, long minIdleMs, String start, int count) {
         UnifiedJedis jedis = jedis();
-        Map.Entry<StreamEntryID, List<StreamEntry>> result = jedis.xautoclaim(stream, group, consumer, minIdleMs,
-                new StreamEntryID(start), XAutoClaimParams.xAutoClaimParams().count(count));
-        List<StreamMessage> messages = toMessages(result.getValue());
+        CommandArguments args = redis.arguments(Protocol.Command.XAUTOCLAIM).key(stream).add(group).add(consumer)
+                .add(minIdleMs).add(start).addParams(XAutoClaimParams.xAutoClaimParams().count(count));
+        // [next start, [entry...], (Redis 7) [ids of entries no longer in the stream]]
+        List<?> reply = (List<?>) jedis.executeCommand(args);
+        List<StreamMessage> messages = StreamEntries.entries(reply.get(1));
         Map<String, Long> deliveries = new HashMap<>();
         if (!messages.isEmpty()) {
             List<StreamPendingEntry> pending = jedis.xpending(stream, group,
@@ -129,14 +130,15 @@ public class StreamClient implements AutoCloseable {
                 deliveries.put(entry.getID().toString(), entry.getDeliveredTimes());
             }
         }
-        return new Claimed(messages, deliveries, result.getKey().toString());
+        return new Claimed(messages, deliveries, StreamEntries.text(reply.get(0)));
     }
 
     public void ack(String stream, String group, Collection<String> ids) {
         if (ids.isEmpty()) {
             return;
         }
-        jedis().xack(stream, group, ids.stream().map(StreamEntryID::new).toArray(StreamEntryID[]::new));
+        // the ids as they came, not parsed into StreamEntryIDs only to be written back as text
+        jedis().executeCommand(redis.arguments(Protocol.Command.XACK).key(stream).add(group).addObjects(ids));
     }
 
     /**
@@ -213,16 +215,6 @@ public class StreamClient implements AutoCloseable {
     /** XTRIM MINID: removes the entries before the id; returns how many. */
     public long trimBefore(String stream, StreamEntryID minId) {
         return jedis().xtrim(stream, XTrimParams.xTrimParams().minId(minId.toString()));
-    }
-
-    private static List<StreamMessage> toMessages(List<StreamEntry> entries) {
-        List<StreamMessage> messages = new ArrayList<>(entries.size());
-        for (StreamEntry entry : entries) {
-            // a pending entry that was trimmed away comes back without fields
-            Map<String, String> fields = entry.getFields() == null ? Map.of() : entry.getFields();
-            messages.add(new StreamMessage(entry.getID().toString(), fields));
-        }
-        return messages;
     }
 
     /** The Redis it talks to, without its password. */

@@ -1,6 +1,7 @@
 package dev.cacheinvalidation.worker;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -25,6 +26,11 @@ public record CacheKeys(String table, List<String> keys, Long sourceTsMs) {
      * @throws IllegalArgumentException when the entry is not an event with string keys; the message says why
      */
     public static CacheKeys fromEventJson(String json) {
+        return fromEventJson(json == null ? null : json.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** The event as the stream holds it, UTF-8: parsed from the bytes, with no String of the whole event. */
+    public static CacheKeys fromEventJson(byte[] json) {
         if (json == null) {
             throw new IllegalArgumentException("entry has no event field");
         }

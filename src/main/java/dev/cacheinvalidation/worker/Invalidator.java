@@ -1,5 +1,6 @@
 package dev.cacheinvalidation.worker;
 
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
@@ -34,11 +35,13 @@ import org.slf4j.LoggerFactory;
  */
 public class Invalidator extends ServiceSupport implements Processor, CamelContextAware {
 
+    /** Written without the secret-masking replacements (log4j2.properties): counts and table names only. */
     private static final Logger LOG = LoggerFactory.getLogger(Invalidator.class);
 
     private CamelContext camelContext;
     private String cacheUri = "redis://localhost:6379";
     private String field = "event";
+    private byte[] fieldName = field.getBytes(StandardCharsets.UTF_8);
     private int scanCount = 1000;
     private int waitReplicas;
     private RedisConnection cache;
@@ -86,7 +89,7 @@ public class Invalidator extends ServiceSupport implements Processor, CamelConte
         Set<String> patterns = new LinkedHashSet<>();
         for (StreamMessage message : messages) {
             try {
-                CacheKeys keys = CacheKeys.fromEventJson(message.value(field));
+                CacheKeys keys = CacheKeys.fromEventJson(message.bytes(fieldName));
                 events.add(keys);
                 for (String key : keys.keys()) {
                     (CacheKeys.isPattern(key) ? patterns : plain).add(key);
@@ -134,6 +137,7 @@ public class Invalidator extends ServiceSupport implements Processor, CamelConte
 
     public void setField(String field) {
         this.field = field;
+        this.fieldName = field.getBytes(StandardCharsets.UTF_8);
     }
 
     public int getScanCount() {

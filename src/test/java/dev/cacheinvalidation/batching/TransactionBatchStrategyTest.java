@@ -526,7 +526,7 @@ class TransactionBatchStrategyTest {
             public void configure() {
                 from("direct:in")
                         .aggregate(constant("batch"), strategy)
-                        .completionPredicate(method(strategy, "isBatchReady"))
+                        .completionPredicate(strategy)
                         .completionInterval(60_000)
                         .process(e -> emitted.add(e.getProperty(EventBatch.PROPERTY, EventBatch.class)));
             }

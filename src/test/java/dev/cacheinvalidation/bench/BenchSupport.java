@@ -177,6 +177,18 @@ final class BenchSupport {
         }
     }
 
+    /**
+     * The JVM options that start the application from the ahead-of-time cache bench/run.sh made (with
+     * {@code scripts/run.sh train}, as the Docker image does), as scripts/run.sh passes them; none without a cache.
+     */
+    static List<String> aotOptions() {
+        String cache = System.getProperty("bench.aotCache", "");
+        if (cache.isEmpty() || !Files.isRegularFile(Path.of(cache))) {
+            return List.of();
+        }
+        return List.of("-XX:AOTCache=" + cache, "-Xlog:aot*=off", "-Xlog:cds*=off");
+    }
+
     // ------------------------------------------------------------------ servers
 
     static TestServers servers() {
@@ -265,9 +277,9 @@ final class BenchSupport {
         record TimedLine(long nanos, String text) {
         }
 
-        private App(String name, List<String> command, Map<String, String> env) throws IOException {
+        private App(String name, List<String> command, Map<String, String> env, Path workDir) throws IOException {
             this.name = name;
-            ProcessBuilder builder = new ProcessBuilder(command).directory(APP_DIR.toFile()).redirectErrorStream(true);
+            ProcessBuilder builder = new ProcessBuilder(command).directory(workDir.toFile()).redirectErrorStream(true);
             builder.environment().putAll(env);
             Path log = runDir().resolve(name + ".log");
             this.startNanos = System.nanoTime();
@@ -300,7 +312,13 @@ final class BenchSupport {
             command.add("-Dcamel.server.port=" + freePort());
             command.add("-Dcamel.management.port=" + freePort());
             command.addAll(List.of("-jar", JAR.toString(), role));
-            return new App(name, command, Map.of("MYSQL_DSN", servers.mysqlDsn(), "REDIS_URI", servers.redisUri()));
+            return new App(name, command, Map.of("MYSQL_DSN", servers.mysqlDsn(), "REDIS_URI", servers.redisUri()),
+                    APP_DIR);
+        }
+
+        /** Any other process (a reference implementation), followed the same way. */
+        static App process(String name, List<String> command, Map<String, String> env, Path workDir) throws IOException {
+            return new App(name, command, env, workDir);
         }
 
         private static int freePort() throws IOException {

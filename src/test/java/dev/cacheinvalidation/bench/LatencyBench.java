@@ -34,8 +34,9 @@ import redis.clients.jedis.Pipeline;
  * notes when each key goes. Latency = deletion time - commit time. The chart (latency.png) and the raw latencies
  * go to the run directory; {@link BenchReport} copies the chart to bench/results/.
  * <p>
- * Flags: {@code --duration 20 --warmup 90 --rate 5000 --tx-rows 5 --connections 4} (seconds, row changes per
- * second, row changes per transaction, load generator connections). Changes of the warm-up seconds are not
+ * Flags: {@code --duration 20 --warmup 90 --rate 5000 --tx-rows 5 --connections 4 --aot} (seconds, row changes per
+ * second, row changes per transaction, load generator connections; {@code --aot} starts pipeline and worker from the
+ * ahead-of-time cache bench/run.sh made, as scripts/run.sh does). Changes of the warm-up seconds are not
  * counted in the figure but reported apart: on 2 cores the JIT compilers (GraalJS's interpreter is large) take
  * most of a core for the first 30 to 45 s, and the pipeline falls behind and needs until about 60 s to catch up.
  * One MariaDB connection commits a few hundred transactions per second here (an fsync each), hence
@@ -72,10 +73,13 @@ public final class LatencyBench {
             if (!deletions.subscribed.await(10, TimeUnit.SECONDS)) {
                 throw new IllegalStateException("no keyspace notification subscription");
             }
-            try (BenchSupport.App pipeline = BenchSupport.App.start("latency-pipeline", "pipeline", List.of("-Xmx256m"),
-                    Map.of("cdc.dataDir", dataDir.toAbsolutePath().toString(), "stream.key", stream,
-                            "stream.deadLetterKey", stream + ":dlq"), servers);
-                    BenchSupport.App worker = BenchSupport.App.start("latency-worker", "worker", List.of("-Xmx128m"),
+            // --aot: both started from the ahead-of-time cache, as scripts/run.sh and the image start them
+            List<String> aot = flags.bool("aot") ? BenchSupport.aotOptions() : List.of();
+            try (BenchSupport.App pipeline = BenchSupport.App.start("latency-pipeline", "pipeline",
+                    concat(List.of("-Xmx256m"), aot), Map.of("cdc.dataDir", dataDir.toAbsolutePath().toString(),
+                            "stream.key", stream, "stream.deadLetterKey", stream + ":dlq"), servers);
+                    BenchSupport.App worker = BenchSupport.App.start("latency-worker", "worker",
+                            concat(List.of("-Xmx128m"), aot),
                             Map.of("stream.key", stream, "worker.consumerName", "bench-latency"), servers)) {
                 pipeline.awaitLine("Connected to binlog", 120);
                 worker.awaitLine("reading stream", 120);
@@ -184,6 +188,12 @@ public final class LatencyBench {
                 admin.del(stream, stream + ":dlq");
             }
         }
+    }
+
+    private static List<String> concat(List<String> first, List<String> second) {
+        List<String> all = new ArrayList<>(first);
+        all.addAll(second);
+        return all;
     }
 
     /** Products FIRST_ID.. FIRST_ID+count-1, committed before the pipeline starts (INSERTs only when missing). */

@@ -230,11 +230,14 @@ public final class CamelKManifests {
 
     /**
      * The jvm trait: an OutOfMemoryError ends the process, so that Kubernetes restarts the pod and it replays
-     * from the saved position instead of running on with threads that died.
+     * from the saved position instead of running on with threads that died. Nothing for the ahead-of-time cache:
+     * the cache must be made by the JVM and for the class path the pod runs, and the operator builds both itself.
      */
     private static String jvm() {
         return """
                     jvm:
+                      # no -XX:AOTCache: a cache must be made by the pod's own JVM and class path, which the operator
+                      # builds; the Docker image carries one (README: The launcher and the ahead-of-time cache)
                       options:
                         - %s
                 """.formatted(EXIT_ON_OUT_OF_MEMORY);

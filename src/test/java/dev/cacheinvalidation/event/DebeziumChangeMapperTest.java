@@ -1,7 +1,6 @@
 package dev.cacheinvalidation.event;
 
 import java.math.BigDecimal;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -49,20 +48,8 @@ class DebeziumChangeMapperTest {
 
     /** The source block of a MySQL change, as the Debezium consumer puts it in its header. */
     private static Map<String, Object> source(String table, String gtid) {
-        Map<String, Object> source = new HashMap<>();
-        source.put("version", "3.4.0.Final");
-        source.put("connector", "mysql");
-        source.put("name", "cdc");
-        source.put("snapshot", "false");
-        source.put("db", "shop");
-        source.put("table", table);
-        source.put("server_id", 223344L);
-        source.put("gtid", gtid);
-        source.put("file", "mysql-bin.000003");
-        source.put("pos", 1542L);
-        source.put("row", 2);
-        source.put("ts_ms", 1_710_505_445_000L);
-        return source;
+        return new DebeziumSourceBlock("cdc", "shop", table, gtid, "mysql-bin.000003", 1542L, 2, 223344L,
+                1_710_505_445_000L).toHeader();
     }
 
     private Message message() {

@@ -39,7 +39,7 @@ class CommitPolicyRouteTest {
                 public void configure() {
                     from("direct:binlog").process(gate)
                             .aggregate(constant("batch"), batches).id("batches")
-                            .completionPredicate(method(batches, "isBatchReady"))
+                            .completionPredicate(batches)
                             .bean(gate, "handOver")
                             .to("seda:writer?waitForTaskToComplete=Never");
                     from("seda:writer").process(exchange -> {

@@ -22,6 +22,28 @@ class CacheKeysTest {
     }
 
     @Test
+    void readsKeysFromTheUtf8BytesOfTheEntryWithEscapesAndLettersBeyondAscii() {
+        byte[] event = "{\"table\":\"shop.café\",\"after\":{\"name\":\"Zoë \\\"Z\\\"\",\"_cache_keys\":[\"user:zoë\",\"tab\\tkey\",\"emoji:\uD83D\uDE00\"]}}"
+                .getBytes(java.nio.charset.StandardCharsets.UTF_8);
+
+        CacheKeys keys = CacheKeys.fromEventJson(event);
+
+        assertThat(keys.table()).isEqualTo("shop.café");
+        assertThat(keys.keys()).containsExactly("user:zoë", "tab\tkey", "emoji:\uD83D\uDE00");
+    }
+
+    @Test
+    void aKeyThatIsNotValidUtf8IsRejectedRatherThanDeletedUnderAnotherName() {
+        byte[] event = "{\"after\":{\"_cache_keys\":[\"user:XX\"]}}".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        int at = new String(event, java.nio.charset.StandardCharsets.US_ASCII).indexOf("XX");
+        event[at] = (byte) 0xC3;
+        event[at + 1] = (byte) 0x28;
+
+        assertThatThrownBy(() -> CacheKeys.fromEventJson(event)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("not JSON");
+    }
+
+    @Test
     void deleteReadsKeysFromBefore() {
         CacheKeys keys = CacheKeys.fromEventJson("""
                 {"op":"d","table":"shop.products","before":{"id":7,"_cache_keys":["product:7","product:7:details"]},
@@ -74,7 +96,7 @@ class CacheKeysTest {
 
     @Test
     void missingEventIsRejected() {
-        assertThatThrownBy(() -> CacheKeys.fromEventJson(null)).isInstanceOf(IllegalArgumentException.class)
+        assertThatThrownBy(() -> CacheKeys.fromEventJson((byte[]) null)).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("no event");
     }
 
