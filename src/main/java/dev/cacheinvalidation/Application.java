@@ -19,7 +19,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class Application {
 
-    enum Role {
+    /** Which routes a process runs. */
+    public enum Role {
         ALL(PIPELINE_ROUTES, WORKER_ROUTES),
         PIPELINE(PIPELINE_ROUTES),
         WORKER(WORKER_ROUTES),
@@ -64,6 +65,31 @@ public final class Application {
         }
     }
 
+    /**
+     * Camel Main set up for a role, not started: the role's routes of {@code routes/}, {@code application.properties}
+     * of the working directory, and the start-up warm-ups. {@code java -jar} runs it, and so do the tests that run
+     * the application in their own JVM.
+     */
+    public static Main camelMain(Role role) {
+        // no classpath scanning: our component and properties function are found by their service files
+        Main main = new Main();
+        if (role == Role.PIPELINE || role == Role.ALL) {
+            main.addMainListener(new MainListenerSupport() {
+                @Override
+                public void beforeConfigure(BaseMainSupport support) {
+                    DdlParserPreload.start(support.getCamelContext());
+                }
+            });
+        }
+        main.configure().setBasePackageScanEnabled(false);
+        main.setPropertyPlaceholderLocations("file:application.properties;optional=true");
+        main.addOverrideProperty("camel.main.routesIncludePattern", role.routesIncludePattern());
+        if (role == Role.TRAIN) {
+            TrainingRun.prepare(main);
+        }
+        return main;
+    }
+
     public static void main(String[] args) throws Exception {
         // before anything uses java.util.logging (the binlog client does): its records go to log4j like all others
         System.setProperty("java.util.logging.manager", "org.apache.logging.log4j.jul.LogManager");
@@ -90,22 +116,7 @@ public final class Application {
         // logging set up on this thread first: loggers asked for by two threads during its set-up lose lines
         LoggerFactory.getLogger(Application.class);
         warnUnlessOutOfMemoryEndsTheProcess();
-        // no classpath scanning: our component and properties function are found by their service files
-        Main main = new Main();
-        if (role == Role.PIPELINE || role == Role.ALL) {
-            main.addMainListener(new MainListenerSupport() {
-                @Override
-                public void beforeConfigure(BaseMainSupport support) {
-                    DdlParserPreload.start(support.getCamelContext());
-                }
-            });
-        }
-        main.configure().setBasePackageScanEnabled(false);
-        main.setPropertyPlaceholderLocations("file:application.properties;optional=true");
-        main.addOverrideProperty("camel.main.routesIncludePattern", role.routesIncludePattern());
-        if (role == Role.TRAIN) {
-            TrainingRun.prepare(main);
-        }
+        Main main = camelMain(role);
         try {
             System.exit(main.run(rest));
         } catch (Exception e) {
