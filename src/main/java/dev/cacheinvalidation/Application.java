@@ -35,11 +35,13 @@ public final class Application {
         }
 
         /** What Camel Main loads: every route file for {@code all}, so that routes users add are run too. */
-        String routesIncludePattern() {
+        public String routesIncludePattern() {
             return this == ALL || this == TRAIN ? "file:routes/*.camel.yaml" : "file:" + files[0];
         }
     }
 
+    /** The settings: {@code application.properties} of the working directory. */
+    public static final String PROPERTIES_LOCATION = "file:application.properties;optional=true";
     private static final String PIPELINE_ROUTES = "routes/cdc-to-stream.camel.yaml";
     private static final String WORKER_ROUTES = "routes/invalidation-worker.camel.yaml";
 
@@ -82,7 +84,7 @@ public final class Application {
             });
         }
         main.configure().setBasePackageScanEnabled(false);
-        main.setPropertyPlaceholderLocations("file:application.properties;optional=true");
+        main.setPropertyPlaceholderLocations(PROPERTIES_LOCATION);
         main.addOverrideProperty("camel.main.routesIncludePattern", role.routesIncludePattern());
         if (role == Role.TRAIN) {
             TrainingRun.prepare(main);
