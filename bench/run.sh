@@ -102,6 +102,8 @@ build_copy() {
     cp -r target/graal "$BUILD/graal" || return 1
     sed "s#target/#$ROOT_DIR/$BUILD/#g" target/graal.args >"$BUILD/graal.args" || return 1
   fi
+  # the figures' mains come from src/bench/java, which the pom adds to the test sources; JMH's list of them is
+  # written by its annotation processor as they compile
   [ -f "$BUILD/test-classes/META-INF/BenchmarkList" ] \
     && [ -f "$BUILD/test-classes/dev/cacheinvalidation/bench/BenchSupport.class" ] \
     && [ -f "$BUILD/classes/dev/cacheinvalidation/Application.class" ]

@@ -19,7 +19,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class Application {
 
-    enum Role {
+    /** Which routes a process runs. */
+    public enum Role {
         ALL(PIPELINE_ROUTES, WORKER_ROUTES),
         PIPELINE(PIPELINE_ROUTES),
         WORKER(WORKER_ROUTES),
@@ -34,11 +35,13 @@ public final class Application {
         }
 
         /** What Camel Main loads: every route file for {@code all}, so that routes users add are run too. */
-        String routesIncludePattern() {
+        public String routesIncludePattern() {
             return this == ALL || this == TRAIN ? "file:routes/*.camel.yaml" : "file:" + files[0];
         }
     }
 
+    /** The settings: {@code application.properties} of the working directory. */
+    public static final String PROPERTIES_LOCATION = "file:application.properties;optional=true";
     private static final String PIPELINE_ROUTES = "routes/cdc-to-stream.camel.yaml";
     private static final String WORKER_ROUTES = "routes/invalidation-worker.camel.yaml";
 
@@ -62,6 +65,31 @@ public final class Application {
         } catch (RuntimeException e) {
             // not a HotSpot JVM: nothing to check
         }
+    }
+
+    /**
+     * Camel Main set up for a role, not started: the role's routes of {@code routes/}, {@code application.properties}
+     * of the working directory, and the start-up warm-ups. {@code java -jar} runs it, and so do the tests that run
+     * the application in their own JVM.
+     */
+    public static Main camelMain(Role role) {
+        // no classpath scanning: our component and properties function are found by their service files
+        Main main = new Main();
+        if (role == Role.PIPELINE || role == Role.ALL) {
+            main.addMainListener(new MainListenerSupport() {
+                @Override
+                public void beforeConfigure(BaseMainSupport support) {
+                    DdlParserPreload.start(support.getCamelContext());
+                }
+            });
+        }
+        main.configure().setBasePackageScanEnabled(false);
+        main.setPropertyPlaceholderLocations(PROPERTIES_LOCATION);
+        main.addOverrideProperty("camel.main.routesIncludePattern", role.routesIncludePattern());
+        if (role == Role.TRAIN) {
+            TrainingRun.prepare(main);
+        }
+        return main;
     }
 
     public static void main(String[] args) throws Exception {
@@ -90,22 +118,7 @@ public final class Application {
         // logging set up on this thread first: loggers asked for by two threads during its set-up lose lines
         LoggerFactory.getLogger(Application.class);
         warnUnlessOutOfMemoryEndsTheProcess();
-        // no classpath scanning: our component and properties function are found by their service files
-        Main main = new Main();
-        if (role == Role.PIPELINE || role == Role.ALL) {
-            main.addMainListener(new MainListenerSupport() {
-                @Override
-                public void beforeConfigure(BaseMainSupport support) {
-                    DdlParserPreload.start(support.getCamelContext());
-                }
-            });
-        }
-        main.configure().setBasePackageScanEnabled(false);
-        main.setPropertyPlaceholderLocations("file:application.properties;optional=true");
-        main.addOverrideProperty("camel.main.routesIncludePattern", role.routesIncludePattern());
-        if (role == Role.TRAIN) {
-            TrainingRun.prepare(main);
-        }
+        Main main = camelMain(role);
         try {
             System.exit(main.run(rest));
         } catch (Exception e) {

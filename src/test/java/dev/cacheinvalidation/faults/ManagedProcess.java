@@ -5,7 +5,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -13,16 +12,14 @@ import dev.cacheinvalidation.it.AppProcess;
 
 /**
  * One application process of a scenario ({@code java -jar target/cache-invalidation.jar <role>}) across its
- * incarnations: started, killed with SIGKILL, started again on the same settings (and so the same data directory and
+ * incarnations: started, killed with SIGKILL, started again on the same launch (and so the same data directory and
  * binlog identity), and, like a supervisor would, restarted when it exits by itself (counted: an unexpected exit is
- * worth a look even when nothing was lost).
+ * worth a look even when nothing was lost). Each incarnation is an {@link AppProcess}.
  */
 final class ManagedProcess {
 
     private final String label;
-    private final String role;
-    private final Map<String, String> properties;
-    private final Map<String, String> env;
+    private final AppProcess.Launch launch;
     private final List<AppProcess> incarnations = new ArrayList<>();
     private AppProcess current;
     private boolean supervised;
@@ -31,13 +28,11 @@ final class ManagedProcess {
 
     ManagedProcess(String label, String role, Map<String, String> properties, Map<String, String> env) {
         this.label = label;
-        this.role = role;
-        this.properties = new LinkedHashMap<>(properties);
-        this.env = env;
+        this.launch = AppProcess.ofJar(role).properties(properties).env(env).name(label);
     }
 
     synchronized void start() throws IOException {
-        current = AppProcess.jar(role, properties, env);
+        current = launch.start();
         incarnations.add(current);
         supervised = true;
     }
@@ -55,7 +50,7 @@ final class ManagedProcess {
     synchronized boolean restartIfExited() throws IOException {
         if (supervised && current != null && !current.isAlive()) {
             unexpectedExits++;
-            System.err.println("[faults] " + label + " exited by itself; last lines:\n" + tail(current.output(), 15));
+            System.err.println("[faults] " + label + " exited by itself; last lines:\n" + current.tail(15));
             start();
             return true;
         }
@@ -77,15 +72,7 @@ final class ManagedProcess {
     /** SIGKILL without waiting: for a harness that is being stopped itself. */
     synchronized void destroyNow() {
         supervised = false;
-        for (AppProcess process : incarnations) {
-            if (process.isAlive()) {
-                try {
-                    process.kill();
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            }
-        }
+        incarnations.forEach(AppProcess::killNow);
     }
 
     synchronized boolean isAlive() {
@@ -104,29 +91,15 @@ final class ManagedProcess {
         return unexpectedExits;
     }
 
-    /** How many output lines of all incarnations contain the fragment. */
-    synchronized long countLines(String fragment) {
-        long count = 0;
-        for (AppProcess process : incarnations) {
-            for (String line : process.output().split("\n")) {
-                if (line.contains(fragment)) {
-                    count++;
-                }
-            }
-        }
-        return count;
+    /** The current incarnation's last lines, for a failure message. */
+    synchronized String tail(int lines) {
+        return current != null ? current.tail(lines) : "";
     }
 
     /** Output lines of all incarnations that contain the fragment. */
     synchronized List<String> lines(String fragment) {
         List<String> found = new ArrayList<>();
-        for (AppProcess process : incarnations) {
-            for (String line : process.output().split("\n")) {
-                if (line.contains(fragment)) {
-                    found.add(line);
-                }
-            }
-        }
+        incarnations.forEach(process -> found.addAll(process.lines(fragment)));
         return found;
     }
 
@@ -137,14 +110,5 @@ final class ManagedProcess {
             Files.writeString(dir.resolve(label + "-" + (i + 1) + ".log"), incarnations.get(i).output() + "\n",
                     StandardCharsets.UTF_8);
         }
-    }
-
-    static String tail(String output, int lines) {
-        String[] all = output.split("\n");
-        StringBuilder tail = new StringBuilder();
-        for (int i = Math.max(0, all.length - lines); i < all.length; i++) {
-            tail.append("    ").append(all[i]).append('\n');
-        }
-        return tail.toString();
     }
 }

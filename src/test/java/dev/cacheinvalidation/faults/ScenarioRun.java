@@ -183,9 +183,7 @@ abstract class ScenarioRun implements AutoCloseable {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(180);
         for (int n = 1; System.nanoTime() < deadline; n++) {
             if (!pipeline.isAlive()) {
-                throw new IllegalStateException("the pipeline exited during startup:\n"
-                        + pipeline.lines("").stream().skip(Math.max(0, pipeline.lines("").size() - 30))
-                                .reduce("", (a, b) -> a + "    " + b + "\n"));
+                throw new IllegalStateException("the pipeline exited during startup:\n" + pipeline.tail(30));
             }
             String name = "start-" + n;
             if (n % 10 == 0) {
@@ -420,7 +418,7 @@ abstract class ScenarioRun implements AutoCloseable {
         }
         extra.put("pipeline_kills", pipeline.kills());
         // a restarted pipeline that found no saved position starts at the server's current one: a gap
-        long fresh = pipeline.countLines("No previous offsets found") - 1;
+        long fresh = pipeline.lines("No previous offsets found").size() - 1;
         if (fresh > 0) {
             extra.put("restarts_without_saved_position", fresh);
         }

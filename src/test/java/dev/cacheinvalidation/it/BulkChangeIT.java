@@ -61,7 +61,7 @@ class BulkChangeIT {
 
             Awaitility.await("every key of the transaction deleted").atMost(DRAIN).pollInterval(Duration.ofMillis(500))
                     .until(() -> !app.isAlive() || existing(jedis, keys) == 0);
-            assertThat(app.isAlive()).as("the process is alive:\n" + tail(app)).isTrue();
+            assertThat(app.isAlive()).as("the process is alive:\n" + app.tail(40)).isTrue();
             assertThat(existing(jedis, keys)).isZero();
             assertThat(jedis.xlen(stream + ":dlq")).as("dead letters").isZero();
             assertThat(app.output()).doesNotContain("OutOfMemoryError", "Dead-lettering")
@@ -80,7 +80,7 @@ class BulkChangeIT {
         ensureUsers(first, rows);
         List<String> keys = userKeys(first, rows);
         Map<String, String> props = props("bulk-backlog", stream, bound);
-        int port = freePort();
+        int port = AppProcess.freePort();
         props.put("camel.management.port", Integer.toString(port));
         try (Jedis jedis = servers.redis()) {
             setKeys(jedis, keys);
@@ -184,21 +184,10 @@ class BulkChangeIT {
         return count;
     }
 
-    private static String tail(AppProcess app) {
-        String output = app.output();
-        return output.substring(Math.max(0, output.length() - 4000));
-    }
-
     private static String get(int port, String path) throws Exception {
         HttpResponse<String> response = HttpClient.newHttpClient().send(
                 HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).timeout(Duration.ofSeconds(10)).build(),
                 HttpResponse.BodyHandlers.ofString());
         return response.body();
-    }
-
-    private static int freePort() throws Exception {
-        try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
-            return socket.getLocalPort();
-        }
     }
 }

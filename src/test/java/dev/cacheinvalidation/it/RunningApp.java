@@ -10,6 +10,8 @@ import java.util.function.Consumer;
 import javax.management.MBeanServer;
 import javax.management.ObjectName;
 
+import dev.cacheinvalidation.Application;
+import dev.cacheinvalidation.Application.Role;
 import org.apache.camel.CamelContext;
 import org.apache.camel.main.BaseMainSupport;
 import org.apache.camel.main.Main;
@@ -17,14 +19,14 @@ import org.apache.camel.main.MainListenerSupport;
 import org.awaitility.Awaitility;
 
 /**
- * The application, in this JVM: the routes of {@code routes/} with {@code application.properties}, as
- * {@code java -jar} runs them, with some properties overridden for the test.
+ * The application, in this JVM: Camel Main set up as {@code java -jar} sets it up ({@link Application#camelMain}),
+ * with some properties overridden for the test.
  */
 public final class RunningApp implements AutoCloseable {
 
-    public static final String PIPELINE = "file:routes/cdc-to-stream.camel.yaml";
-    public static final String WORKER = "file:routes/invalidation-worker.camel.yaml";
-    public static final String ALL = "file:routes/*.camel.yaml";
+    public static final Role PIPELINE = Role.PIPELINE;
+    public static final Role WORKER = Role.WORKER;
+    public static final Role ALL = Role.ALL;
 
     private final Main main;
     private final Map<String, String> properties;
@@ -49,28 +51,26 @@ public final class RunningApp implements AutoCloseable {
         return props;
     }
 
-    public static RunningApp start(String routes, Map<String, String> properties) throws Exception {
-        return start(routes, properties, context -> {
+    public static RunningApp start(Role role, Map<String, String> properties) throws Exception {
+        return start(role, properties, context -> {
         });
     }
 
     /** Starts the application; {@code beforeStart} may add to the context before it starts (event notifiers...). */
-    public static RunningApp start(String routes, Map<String, String> properties, Consumer<CamelContext> beforeStart)
+    public static RunningApp start(Role role, Map<String, String> properties, Consumer<CamelContext> beforeStart)
             throws Exception {
-        Main main = new Main();
+        Main main = Application.camelMain(role);
         main.addMainListener(new MainListenerSupport() {
             @Override
             public void afterConfigure(BaseMainSupport configured) {
                 beforeStart.accept(configured.getCamelContext());
             }
         });
-        main.setPropertyPlaceholderLocations("file:application.properties");
-        main.addOverrideProperty("camel.main.routesIncludePattern", routes);
         main.addOverrideProperty("camel.main.shutdownTimeout", "20");
         properties.forEach(main::addOverrideProperty);
         main.start();
         RunningApp app = new RunningApp(main, properties);
-        if (!routes.equals(WORKER)) {
+        if (role != Role.WORKER) {
             app.awaitStreaming();
             app.awaitPositionSaved();
         }

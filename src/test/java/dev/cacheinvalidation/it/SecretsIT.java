@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
 import java.net.ConnectException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
@@ -83,7 +82,7 @@ class SecretsIT {
     void noPasswordLeavesTheProcessThroughChangesFailuresAndAnOutage() throws Exception {
         createDatabaseUser();
         createRedisUser();
-        int port = freePort();
+        int port = AppProcess.freePort();
         Map<String, String> props = new LinkedHashMap<>();
         props.put("cdc.name", "secrets-it");
         props.put("cdc.serverId", "23117");
@@ -205,12 +204,6 @@ class SecretsIT {
     private void change(String statement) throws Exception {
         try (Connection db = servers.admin(); Statement sql = db.createStatement()) {
             sql.executeUpdate(statement);
-        }
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
         }
     }
 }

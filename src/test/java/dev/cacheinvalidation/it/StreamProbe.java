@@ -30,8 +30,8 @@ public final class StreamProbe {
                 if (!jedis.exists(stream)) {
                     return true;
                 }
-                StreamGroupInfo info = group(jedis, stream, group);
-                return info != null && info.getPending() == 0 && unread(jedis, stream, info) == 0;
+                GroupState state = state(jedis, stream, group);
+                return state != null && state.drained();
             }
         });
     }
@@ -47,6 +47,23 @@ public final class StreamProbe {
             }
         }
         return null;
+    }
+
+    /** How far a consumer group got: entries it read (0 where Redis does not say), pending, and not read yet. */
+    public record GroupState(long entriesRead, long pending, long unread) {
+        public boolean drained() {
+            return pending == 0 && unread == 0;
+        }
+    }
+
+    /** The group's state, or null when the stream has no such group (or there is no stream). */
+    public static GroupState state(Jedis jedis, String stream, String group) {
+        StreamGroupInfo info = group(jedis, stream, group);
+        if (info == null) {
+            return null;
+        }
+        long read = info.getGroupInfo().get("entries-read") instanceof Long r ? r : 0;
+        return new GroupState(read, info.getPending(), unread(jedis, stream, info));
     }
 
     /**

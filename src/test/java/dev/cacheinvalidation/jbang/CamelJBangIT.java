@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.Reader;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -73,7 +72,7 @@ class CamelJBangIT {
                 .contains(artifact);
         installPackagedArtifact();
 
-        int port = freePort();
+        int port = AppProcess.freePort();
         try (AppProcess camel = camelRun(port)) {
             camel.awaitLine("Started cdc-to-stream", STARTUP);
             camel.awaitLine("Started invalidation-worker", STARTUP);
@@ -163,11 +162,5 @@ class CamelJBangIT {
             }
         }
         throw new IllegalStateException("pom.xml has no project version");
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        }
     }
 }

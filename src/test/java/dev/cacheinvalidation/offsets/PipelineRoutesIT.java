@@ -12,6 +12,8 @@ import java.util.stream.IntStream;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.cacheinvalidation.Application;
+import dev.cacheinvalidation.Application.Role;
 import dev.cacheinvalidation.batching.EventBatch;
 import dev.cacheinvalidation.event.ChangeEvent;
 import dev.cacheinvalidation.event.DebeziumSourceBlock;
@@ -75,14 +77,14 @@ class PipelineRoutesIT extends CamelMainTestSupport {
 
     @Override
     protected String getPropertyPlaceholderLocations() {
-        return "file:application.properties";
+        return Application.PROPERTIES_LOCATION;
     }
 
     @Override
     protected void configure(MainConfigurationProperties main) {
         // as Application configures Camel Main for the pipeline role
         main.setBasePackageScanEnabled(false);
-        main.setRoutesIncludePattern("file:routes/cdc-to-stream.camel.yaml");
+        main.setRoutesIncludePattern(Role.PIPELINE.routesIncludePattern());
     }
 
     @Override

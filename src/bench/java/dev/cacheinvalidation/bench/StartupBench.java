@@ -6,11 +6,13 @@ import static dev.cacheinvalidation.bench.BenchSupport.seconds;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
+import dev.cacheinvalidation.it.AppProcess;
 import dev.cacheinvalidation.it.TestServers;
 
 /**
@@ -40,18 +42,18 @@ public final class StartupBench {
                 Path dataDir = Files.createDirectories(BenchSupport.runDir().resolve(name + "-data"));
                 List<String> options = new ArrayList<>(List.of("-Xmx256m"));
                 options.addAll(variant.getValue());
-                try (BenchSupport.App app = BenchSupport.App.start(name, "pipeline", options, Map.of("cdc.dataDir",
+                try (AppProcess app = BenchSupport.app(name, "pipeline", options, Map.of("cdc.dataDir",
                         dataDir.toAbsolutePath().toString(), "stream.key", "bench:startup"), servers)) {
-                    long connected = app.awaitLine("Connected to binlog", 120);
-                    long started = app.awaitLine(") started in", 30);
-                    long nanos = connected - app.startNanos;
+                    long connected = app.awaitLine("Connected to binlog", Duration.ofSeconds(120));
+                    long started = app.awaitLine(") started in", Duration.ofSeconds(30));
+                    long nanos = connected - app.startNanos();
                     times.computeIfAbsent(variant.getKey(), k -> new ArrayList<>()).add(seconds(nanos));
                     // the target is for the start as shipped: the first variant
                     if (variant.getKey().equals(variants.keySet().iterator().next())) {
                         met &= nanos <= 3_000_000_000L;
                     }
                     detail("startup run %d, %s: 'Connected to binlog' after %s, Camel 'started in' line after %s"
-                            + " (load %s)", run, variant.getKey(), seconds(nanos), seconds(started - app.startNanos),
+                            + " (load %s)", run, variant.getKey(), seconds(nanos), seconds(started - app.startNanos()),
                             BenchSupport.loadAverage());
                 }
             }

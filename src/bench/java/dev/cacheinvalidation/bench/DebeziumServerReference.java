@@ -11,6 +11,7 @@ import java.util.Map;
 import java.util.stream.Collectors;
 
 import dev.cacheinvalidation.config.MysqlDsn;
+import dev.cacheinvalidation.it.AppProcess;
 import dev.cacheinvalidation.it.TestServers;
 
 /**
@@ -62,7 +63,7 @@ final class DebeziumServerReference {
      * Starts Debezium Server in {@code workDir} (its config/application.properties is written there), with its
      * position and schema history in {@code dataDir} and its streams named {@code prefix.db.table}.
      */
-    BenchSupport.App start(String name, Path workDir, Path dataDir, String prefix) throws IOException {
+    AppProcess start(String name, Path workDir, Path dataDir, String prefix) throws IOException {
         Files.createDirectories(workDir.resolve("config"));
         Files.createDirectories(dataDir);
         Files.writeString(workDir.resolve("config/application.properties"), configuration(dataDir, prefix));
@@ -77,7 +78,7 @@ final class DebeziumServerReference {
         }
         command.addAll(List.of("-cp", String.join(":", runner, home.resolve("config/lib").toString(),
                 home.resolve("lib").toString() + "/*"), "io.debezium.server.Main"));
-        return BenchSupport.App.process(name, command, Map.of(), workDir);
+        return BenchSupport.process(name, command, Map.of(), workDir);
     }
 
     private String configuration(Path dataDir, String prefix) throws IOException {

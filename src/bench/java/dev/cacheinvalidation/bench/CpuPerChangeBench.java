@@ -5,11 +5,13 @@ import static dev.cacheinvalidation.bench.BenchSupport.row;
 import static dev.cacheinvalidation.bench.BenchSupport.seconds;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
+import dev.cacheinvalidation.it.AppProcess;
 import dev.cacheinvalidation.it.TestServers;
 import redis.clients.jedis.Jedis;
 
@@ -48,14 +50,14 @@ public final class CpuPerChangeBench {
             List<String> options = new ArrayList<>(List.of("-Xmx256m"));
             options.addAll(BenchSupport.aotOptions());
             try (Jedis jedis = servers.redis();
-                    BenchSupport.App pipeline = BenchSupport.App.start("cpu-" + run + "-pipeline", "pipeline", options,
+                    AppProcess pipeline = BenchSupport.app("cpu-" + run + "-pipeline", "pipeline", options,
                             Map.of("cdc.dataDir", dir.resolve("cpu-" + run + "-pipeline-data").toAbsolutePath().toString(),
                                     "stream.key", stream, "stream.maxLen", "0", "stream.deadLetterKey", stream + ":dlq"),
                             servers);
-                    BenchSupport.App dbz = reference.start("cpu-" + run + "-reference", dir.resolve("cpu-" + run
+                    AppProcess dbz = reference.start("cpu-" + run + "-reference", dir.resolve("cpu-" + run
                             + "-reference-work"), dir.resolve("cpu-" + run + "-reference-data"), prefix)) {
-                pipeline.awaitLine("Connected to binlog", 180);
-                dbz.awaitLine("Connected to binlog", 180);
+                pipeline.awaitLine("Connected to binlog", Duration.ofSeconds(180));
+                dbz.awaitLine("Connected to binlog", Duration.ofSeconds(180));
                 LatencyBench.Load load = new LatencyBench.Load(servers, rate, txRows, connections, duration);
                 double[] cpuAtLoad = { pipeline.cpuSeconds(), dbz.cpuSeconds() };
                 Thread generator = new Thread(load, "load");
@@ -103,7 +105,7 @@ public final class CpuPerChangeBench {
     }
 
     /** Follows the streams side by side: each one's time and CPU when it holds every change (30 s stall limit). */
-    private static Result[] follow(Jedis jedis, List<BenchSupport.App> apps, List<String> streams, long changes,
+    private static Result[] follow(Jedis jedis, List<AppProcess> apps, List<String> streams, long changes,
             long loadEnd, double[] cpuAtLoad) {
         Result[] results = new Result[apps.size()];
         long lastProgress = System.nanoTime();
@@ -120,7 +122,7 @@ public final class CpuPerChangeBench {
                     seen[i] = length;
                     lastProgress = now;
                 }
-                if (length >= changes || !apps.get(i).alive()) {
+                if (length >= changes || !apps.get(i).isAlive()) {
                     double cpu = apps.get(i).cpuSeconds();
                     results[i] = new Result(cpu, cpu - cpuAtLoad[i], Math.max(0, now - loadEnd), length >= changes);
                     open--;

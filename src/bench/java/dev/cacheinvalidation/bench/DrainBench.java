@@ -16,7 +16,9 @@ import java.util.function.DoubleSupplier;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.cacheinvalidation.config.RedisAddress;
+import dev.cacheinvalidation.it.AppProcess;
 import dev.cacheinvalidation.it.LocalRedisCluster;
+import dev.cacheinvalidation.it.StreamProbe;
 import dev.cacheinvalidation.it.TestServers;
 import redis.clients.jedis.AbstractPipeline;
 import redis.clients.jedis.Jedis;
@@ -174,26 +176,26 @@ public final class DrainBench {
             prepareKeys(cache, events);
             appendAtOnce(jedis, stream, events);
             Drain d;
-            try (BenchSupport.App worker = BenchSupport.App.start("drain-" + run + "-" + variant, "worker", jvmOptions,
+            try (AppProcess worker = BenchSupport.app("drain-" + run + "-" + variant, "worker", jvmOptions,
                     properties, servers)) {
-                Marks m = awaitDrained(jedis, stream, 0, events, worker::alive, worker::cpuSeconds,
+                Marks m = awaitDrained(jedis, stream, 0, events, worker::isAlive, worker::cpuSeconds,
                         () -> BenchSupport.redisCpuSeconds(servers));
                 String memory = worker.memorySummary();
                 long left = keysLeft(cache, events);
-                d = new Drain(events, m.first(), m.done(), worker.startNanos, left, memory);
+                d = new Drain(events, m.first(), m.done(), worker.startNanos(), left, memory);
                 double cpu = m.used(0);
                 detail("drain run %d, java worker, %s: %s events/s from first read (%s), %s from process start;"
                         + " worker CPU %.1f s (%s events per CPU-second), Redis CPU %.1f s; keys left %d; %s (load %s)",
-                        run, variant, num(d.rate()), seconds(m.done() - m.first()), seconds(m.done() - worker.startNanos),
+                        run, variant, num(d.rate()), seconds(m.done() - m.first()), seconds(m.done() - worker.startNanos()),
                         cpu, num(events / Math.max(0.01, cpu)), m.used(1), left, memory, BenchSupport.loadAverage());
                 if (d.complete()) {
                     // the same process again, its JIT warm: a worker that runs all day drains at this rate
                     prepareKeys(cache, events);
                     appendAtOnce(jedis, stream, events);
-                    Marks w = awaitDrained(jedis, stream, events, events, worker::alive, worker::cpuSeconds,
+                    Marks w = awaitDrained(jedis, stream, events, events, worker::isAlive, worker::cpuSeconds,
                             () -> BenchSupport.redisCpuSeconds(servers));
                     long warmLeft = keysLeft(cache, events);
-                    Drain warm = new Drain(events, w.first(), w.done(), worker.startNanos, warmLeft, memory);
+                    Drain warm = new Drain(events, w.first(), w.done(), worker.startNanos(), warmLeft, memory);
                     detail("drain run %d, java worker, %s, same process when warm: %s events/s (%s); worker CPU %.1f s"
                             + " (%s events per CPU-second), Redis CPU %.1f s; keys left %d (load %s)", run, variant,
                             num(warm.rate()), seconds(w.done() - w.first()), w.used(0),
@@ -357,7 +359,7 @@ public final class DrainBench {
         boolean running = true;
         while (System.nanoTime() < deadline && running) {
             running = alive.getAsBoolean();
-            BenchSupport.GroupState state = BenchSupport.group(jedis, stream, BenchSupport.GROUP);
+            StreamProbe.GroupState state = StreamProbe.state(jedis, stream, BenchSupport.GROUP);
             long now = System.nanoTime();
             if (state != null && first == 0 && state.entriesRead() > before) {
                 first = now;

@@ -8,10 +8,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
+import dev.cacheinvalidation.it.AppProcess;
+import dev.cacheinvalidation.it.StreamProbe;
 import dev.cacheinvalidation.it.TestServers;
 import redis.clients.jedis.Jedis;
 
@@ -48,10 +51,10 @@ public final class RestartBench {
                     "worker.deadLetterStream", stream + ":worker-dlq");
             try (Jedis jedis = servers.redis()) {
                 // 1. both run once: positions saved, consumer group created
-                try (BenchSupport.App pipeline = pipeline("restart-" + run + "-before", pipelineProps, servers);
-                        BenchSupport.App worker = worker("restart-" + run + "-worker-before", workerProps, servers)) {
-                    pipeline.awaitLine("Connected to binlog", 180);
-                    worker.awaitLine("reading stream", 180);
+                try (AppProcess pipeline = pipeline("restart-" + run + "-before", pipelineProps, servers);
+                        AppProcess worker = worker("restart-" + run + "-worker-before", workerProps, servers)) {
+                    pipeline.awaitLine("Connected to binlog", Duration.ofSeconds(180));
+                    worker.awaitLine("reading stream", Duration.ofSeconds(180));
                     updateSentinel(servers);
                     long deadline = System.currentTimeMillis() + 60_000;
                     while (!drained(jedis, stream, 1) && System.currentTimeMillis() < deadline) {
@@ -67,13 +70,13 @@ public final class RestartBench {
                 detail("restart run %d: %,d changes committed while pipeline and worker were down, the last one's key"
                         + " cached (load %s)", run, events + 1, BenchSupport.loadAverage());
                 // 3. both start again
-                try (BenchSupport.App pipeline = pipeline("restart-" + run, pipelineProps, servers);
-                        BenchSupport.App worker = worker("restart-" + run + "-worker", workerProps, servers)) {
-                    long restart = Math.min(pipeline.startNanos, worker.startNanos);
+                try (AppProcess pipeline = pipeline("restart-" + run, pipelineProps, servers);
+                        AppProcess worker = worker("restart-" + run + "-worker", workerProps, servers)) {
+                    long restart = Math.min(pipeline.startNanos(), worker.startNanos());
                     long keyGone = 0;
                     long done = 0;
                     long deadline = System.nanoTime() + 600_000_000_000L;
-                    while (done == 0 && System.nanoTime() < deadline && pipeline.alive() && worker.alive()) {
+                    while (done == 0 && System.nanoTime() < deadline && pipeline.isAlive() && worker.isAlive()) {
                         long now = System.nanoTime();
                         if (keyGone == 0 && !jedis.exists("product:" + SENTINEL_ID)) {
                             keyGone = now;
@@ -83,14 +86,14 @@ public final class RestartBench {
                         }
                         BenchSupport.sleep(20);
                     }
-                    long connected = pipeline.awaitLine("Connected to binlog", 1);
+                    long connected = pipeline.awaitLine("Connected to binlog", Duration.ofSeconds(1));
                     String rss = "pipeline " + pipeline.memorySummary() + ", worker " + worker.memorySummary();
                     memory.add(rss);
                     if (done == 0) {
                         met = false;
                         times.add("INCOMPLETE");
                         detail("restart run %d: INCOMPLETE, the group holds %s; %s", run,
-                                BenchSupport.group(jedis, stream, BenchSupport.GROUP), rss);
+                                StreamProbe.state(jedis, stream, BenchSupport.GROUP), rss);
                         continue;
                     }
                     met &= !pipeline.ranOutOfMemory() && !worker.ranOutOfMemory();
@@ -108,18 +111,18 @@ public final class RestartBench {
         row("(4) Memory, restart: pipeline -Xmx256m, worker -Xmx128m", String.join(" / ", memory), "no OOM", "");
     }
 
-    private static BenchSupport.App pipeline(String name, Map<String, String> props, TestServers servers)
+    private static AppProcess pipeline(String name, Map<String, String> props, TestServers servers)
             throws Exception {
         List<String> options = new ArrayList<>(List.of("-Xmx256m"));
         options.addAll(BenchSupport.aotOptions());
-        return BenchSupport.App.start(name, "pipeline", options, props, servers);
+        return BenchSupport.app(name, "pipeline", options, props, servers);
     }
 
-    private static BenchSupport.App worker(String name, Map<String, String> props, TestServers servers)
+    private static AppProcess worker(String name, Map<String, String> props, TestServers servers)
             throws Exception {
         List<String> options = new ArrayList<>(List.of("-Xmx128m"));
         options.addAll(BenchSupport.aotOptions());
-        return BenchSupport.App.start(name, "worker", options, props, servers);
+        return BenchSupport.app(name, "worker", options, props, servers);
     }
 
     private static void updateSentinel(TestServers servers) throws Exception {
@@ -130,7 +133,7 @@ public final class RestartBench {
 
     /** The stream holds at least {@code entries} and the group has read them all and has nothing pending. */
     private static boolean drained(Jedis jedis, String stream, long entries) {
-        BenchSupport.GroupState group = BenchSupport.group(jedis, stream, BenchSupport.GROUP);
+        StreamProbe.GroupState group = StreamProbe.state(jedis, stream, BenchSupport.GROUP);
         return group != null && jedis.xlen(stream) >= entries && group.drained();
     }
 }

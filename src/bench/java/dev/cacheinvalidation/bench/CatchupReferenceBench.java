@@ -8,12 +8,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
+import dev.cacheinvalidation.it.AppProcess;
 import dev.cacheinvalidation.it.TestServers;
 import redis.clients.jedis.Jedis;
 
@@ -119,7 +121,7 @@ public final class CatchupReferenceBench {
             return name.equals(REFERENCE);
         }
 
-        BenchSupport.App start(String suffix) throws Exception {
+        AppProcess start(String suffix) throws Exception {
             if (isReference()) {
                 return reference.start(label + suffix, BenchSupport.runDir().resolve(label + "-work"), dataDir, prefix);
             }
@@ -127,15 +129,15 @@ public final class CatchupReferenceBench {
             if (name.equals(PIPELINE_AOT)) {
                 options.addAll(BenchSupport.aotOptions());
             }
-            return BenchSupport.App.start(label + suffix, "pipeline", options, Map.of("cdc.dataDir",
+            return BenchSupport.app(label + suffix, "pipeline", options, Map.of("cdc.dataDir",
                     dataDir.toAbsolutePath().toString(), "stream.key", stream, "stream.maxLen", "0",
                     "stream.deadLetterKey", stream + ":dlq"), servers);
         }
 
         /** Runs once on a fresh data directory until one change of its own is in its stream, then stops. */
         void savePosition() throws Exception {
-            try (Jedis jedis = servers.redis(); BenchSupport.App app = start("-position")) {
-                app.awaitLine("Connected to binlog", 180);
+            try (Jedis jedis = servers.redis(); AppProcess app = start("-position")) {
+                app.awaitLine("Connected to binlog", Duration.ofSeconds(180));
                 try (Connection db = servers.admin(); Statement statement = db.createStatement()) {
                     statement.executeUpdate("UPDATE products SET price = price + 1 WHERE id = " + CatchupBench.FIRST_ID);
                 }
@@ -153,17 +155,17 @@ public final class CatchupReferenceBench {
         /** Starts, reads the backlog until its stream holds every change, stops; seconds from process start. */
         double catchUp(long backlog) throws Exception {
             long events = backlog + extra;
-            try (Jedis jedis = servers.redis(); BenchSupport.App app = start("")) {
+            try (Jedis jedis = servers.redis(); AppProcess app = start("")) {
                 BenchSupport.Fill fill = BenchSupport.followFill(jedis, app, stream, stream + ":dlq", events, 60);
-                long connected = app.awaitLine("Connected to binlog", 1);
+                long connected = app.awaitLine("Connected to binlog", Duration.ofSeconds(1));
                 if (fill.done() == 0) {
                     throw new IllegalStateException(name + " stopped at " + jedis.xlen(stream) + " of " + (events)
-                            + " entries; see " + app.name + ".log in the run directory");
+                            + " entries; see " + app.name() + ".log in the run directory");
                 }
-                double total = (fill.done() - app.startNanos) / 1e9;
+                double total = (fill.done() - app.startNanos()) / 1e9;
                 detail("reference: %s read %,d changes in %.1f s from process start: binlog read after %s, first entry"
                         + " after %s, %s from first entry to last; CPU %.1f s; %s (load %s)", name, events, total,
-                        seconds(connected - app.startNanos), seconds(fill.first() - app.startNanos),
+                        seconds(connected - app.startNanos()), seconds(fill.first() - app.startNanos()),
                         seconds(fill.done() - fill.first()), fill.cpuAtDone(), app.memorySummary(),
                         BenchSupport.loadAverage());
                 jedis.del(stream);

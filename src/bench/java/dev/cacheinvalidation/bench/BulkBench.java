@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -17,6 +18,8 @@ import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import dev.cacheinvalidation.it.AppProcess;
+import dev.cacheinvalidation.it.StreamProbe;
 import dev.cacheinvalidation.it.TestServers;
 import redis.clients.jedis.Jedis;
 import redis.clients.jedis.Pipeline;
@@ -147,10 +150,10 @@ public final class BulkBench {
 
         Path gcLog = BenchSupport.runDir().resolve(name + "-gc.log").toAbsolutePath();
         try (Jedis jedis = servers.redis();
-                BenchSupport.App app = BenchSupport.App.start(name, "pipeline",
+                AppProcess app = BenchSupport.app(name, "pipeline",
                         List.of("-Xmx256m", "-Xlog:gc:file=" + gcLog), props, servers)) {
             // on a loaded machine the start alone can take a minute: the wait for progress begins once it reads
-            app.awaitLine("Connected to binlog", 600);
+            app.awaitLine("Connected to binlog", Duration.ofSeconds(600));
             BenchSupport.Fill fill = BenchSupport.followFill(jedis, app, stream, deadLetters, expected, 120);
             long first = fill.first();
             long done = fill.done();
@@ -174,9 +177,9 @@ public final class BulkBench {
     private static void savePosition(TestServers servers, String name, Path dataDir) throws Exception {
         String warmup = "bench:" + name + ":warmup";
         try (Jedis jedis = servers.redis();
-                BenchSupport.App first = BenchSupport.App.start(name + "-first", "pipeline", List.of("-Xmx256m"),
+                AppProcess first = BenchSupport.app(name + "-first", "pipeline", List.of("-Xmx256m"),
                         Map.of("cdc.dataDir", dataDir.toString(), "stream.key", warmup, "stream.maxLen", "0"), servers)) {
-            first.awaitLine("Connected to binlog", 600);
+            first.awaitLine("Connected to binlog", Duration.ofSeconds(600));
             try (Connection db = servers.admin(); Statement statement = db.createStatement()) {
                 statement.executeUpdate("UPDATE products SET price = price + 1 WHERE id = " + CatchupBench.FIRST_ID);
             }
@@ -214,15 +217,15 @@ public final class BulkBench {
             setKeys(jedis, keys);
             // the workers ran before (their group exists) and are stopped now
             jedis.xgroupCreate(stream, BenchSupport.GROUP, StreamEntryID.XGROUP_LAST_ENTRY, true);
-            try (BenchSupport.App pipeline = BenchSupport.App.start(name + "-pipeline", "pipeline",
+            try (AppProcess pipeline = BenchSupport.app(name + "-pipeline", "pipeline",
                     List.of("-Xmx256m", "-Xlog:gc:file=" + pipelineGc), props, servers)) {
-                pipeline.awaitLine("Connected to binlog", 600);
+                pipeline.awaitLine("Connected to binlog", Duration.ofSeconds(600));
                 long start = System.nanoTime();
                 long committed = commitInTransactionsOf100(servers, backlog, distinct);
                 long commitDone = System.nanoTime();
                 long seen = 0;
                 long lastProgress = System.nanoTime();
-                while (seen < committed && System.nanoTime() - lastProgress < 120_000_000_000L && pipeline.alive()) {
+                while (seen < committed && System.nanoTime() - lastProgress < 120_000_000_000L && pipeline.isAlive()) {
                     long length = jedis.xlen(stream) + jedis.xlen(deadLetters);
                     if (length != seen) {
                         seen = length;
@@ -237,15 +240,15 @@ public final class BulkBench {
                         + " first commit (bound %,d; the pipeline %s it is above its bound)", name, committed,
                         seconds(commitDone - start), inStream, seconds(written - start), bound, said ? "says" : "does NOT say");
 
-                try (BenchSupport.App worker = BenchSupport.App.start(name + "-worker", "worker",
+                try (AppProcess worker = BenchSupport.app(name + "-worker", "worker",
                         List.of("-Xmx128m", QUIET_WORKER, "-Xlog:gc:file=" + workerGc), Map.of("stream.key", stream,
                                 "worker.deadLetterStream", deadLetters), servers)) {
                     long workerStart = System.nanoTime();
                     long drained = 0;
                     lastProgress = System.nanoTime();
                     long lastRead = -1;
-                    while (System.nanoTime() - lastProgress < 120_000_000_000L && worker.alive()) {
-                        BenchSupport.GroupState group = BenchSupport.group(jedis, stream, BenchSupport.GROUP);
+                    while (System.nanoTime() - lastProgress < 120_000_000_000L && worker.isAlive()) {
+                        StreamProbe.GroupState group = StreamProbe.state(jedis, stream, BenchSupport.GROUP);
                         if (group != null && group.entriesRead() != lastRead) {
                             lastRead = group.entriesRead();
                             lastProgress = System.nanoTime();

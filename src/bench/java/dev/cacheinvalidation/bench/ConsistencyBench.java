@@ -25,6 +25,8 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.atomic.LongAccumulator;
 
+import dev.cacheinvalidation.it.AppProcess;
+import dev.cacheinvalidation.it.StreamProbe;
 import dev.cacheinvalidation.it.TestServers;
 import dev.cacheinvalidation.lease.LeaseReply;
 import dev.cacheinvalidation.lease.LeasedCache;
@@ -138,13 +140,13 @@ public final class ConsistencyBench {
         Path dataDir = Files.createDirectories(BenchSupport.runDir().resolve(name + "-data-" + System.currentTimeMillis()));
         List<Outcome> outcomes = new ArrayList<>();
         try (Jedis admin = servers.redis();
-                BenchSupport.App pipeline = BenchSupport.App.start(name + "-pipeline", "pipeline", List.of("-Xmx256m"),
+                AppProcess pipeline = BenchSupport.app(name + "-pipeline", "pipeline", List.of("-Xmx256m"),
                         Map.of("cdc.dataDir", dataDir.toAbsolutePath().toString(), "stream.key", stream,
                                 "stream.deadLetterKey", stream + ":dlq", "cdc.name", name), servers)) {
-            pipeline.awaitLine("Connected to binlog", 120);
+            pipeline.awaitLine("Connected to binlog", Duration.ofSeconds(120));
             try {
                 boolean warmedUp = settings.warmupSeconds() == 0;
-                BenchSupport.App worker = null;
+                AppProcess worker = null;
                 boolean workerRedeletes = false;
                 try {
                     for (Protocol protocol : protocols) {
@@ -158,9 +160,9 @@ public final class ConsistencyBench {
                             if (redelete) {
                                 props.put("worker.redeleteAfterMs", Long.toString(REDELETE_AFTER_MS));
                             }
-                            worker = BenchSupport.App.start(name + "-worker-" + protocol.name().toLowerCase(Locale.ROOT),
+                            worker = BenchSupport.app(name + "-worker-" + protocol.name().toLowerCase(Locale.ROOT),
                                     "worker", List.of("-Xmx128m"), props, servers);
-                            worker.awaitLine("reading stream", 120);
+                            worker.awaitLine("reading stream", Duration.ofSeconds(120));
                             workerRedeletes = redelete;
                         }
                         if (!warmedUp) {
@@ -264,7 +266,7 @@ public final class ConsistencyBench {
                 // at rest: the stream drained, then the settle time (covers the second delete), readers still reading
                 long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
                 while (System.nanoTime() < deadline) {
-                    BenchSupport.GroupState group = BenchSupport.group(admin, stream, BenchSupport.GROUP);
+                    StreamProbe.GroupState group = StreamProbe.state(admin, stream, BenchSupport.GROUP);
                     if (group != null && group.drained()) {
                         break;
                     }

@@ -11,6 +11,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -21,6 +22,8 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import dev.cacheinvalidation.it.AppProcess;
+import dev.cacheinvalidation.it.StreamProbe;
 import dev.cacheinvalidation.it.TestServers;
 import redis.clients.jedis.Jedis;
 import redis.clients.jedis.JedisPubSub;
@@ -75,14 +78,14 @@ public final class LatencyBench {
             }
             // --aot: both started from the ahead-of-time cache, as scripts/run.sh and the image start them
             List<String> aot = flags.bool("aot") ? BenchSupport.aotOptions() : List.of();
-            try (BenchSupport.App pipeline = BenchSupport.App.start("latency-pipeline", "pipeline",
+            try (AppProcess pipeline = BenchSupport.app("latency-pipeline", "pipeline",
                     concat(List.of("-Xmx256m"), aot), Map.of("cdc.dataDir", dataDir.toAbsolutePath().toString(),
                             "stream.key", stream, "stream.deadLetterKey", stream + ":dlq"), servers);
-                    BenchSupport.App worker = BenchSupport.App.start("latency-worker", "worker",
+                    AppProcess worker = BenchSupport.app("latency-worker", "worker",
                             concat(List.of("-Xmx128m"), aot),
                             Map.of("stream.key", stream, "worker.consumerName", "bench-latency"), servers)) {
-                pipeline.awaitLine("Connected to binlog", 120);
-                worker.awaitLine("reading stream", 120);
+                pipeline.awaitLine("Connected to binlog", Duration.ofSeconds(120));
+                worker.awaitLine("reading stream", Duration.ofSeconds(120));
 
                 detail("latency: %d s warm-up + %d s at %,d row changes/s, %d per transaction, %d connections (load %s)",
                         warmup, duration, rate, txRows, connections, BenchSupport.loadAverage());
@@ -95,7 +98,7 @@ public final class LatencyBench {
                 while (generator.isAlive()) {
                     next += 5_000_000_000L;
                     BenchSupport.sleep(Math.max(0, (next - System.nanoTime()) / 1_000_000));
-                    BenchSupport.GroupState group = BenchSupport.group(admin, stream, BenchSupport.GROUP);
+                    StreamProbe.GroupState group = StreamProbe.state(admin, stream, BenchSupport.GROUP);
                     progress.add(String.format(Locale.ROOT, "%,d/%,d/%,d/%,d", load.committed.get(), admin.xlen(stream),
                             group == null ? 0 : group.entriesRead(), deletions.count()));
                 }

@@ -11,11 +11,13 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 
+import dev.cacheinvalidation.it.AppProcess;
 import dev.cacheinvalidation.it.TestServers;
 import redis.clients.jedis.Jedis;
 
@@ -51,7 +53,7 @@ public final class CatchupBench {
         for (int run = 1; run <= runs; run++) {
             Result r = runOnce(servers, run, rows, rounds, warmRounds, flags.bool("histogram"));
             rates.add(num(r.eventsPerSecond()));
-            fromStart.add(seconds(r.doneNanos - r.startNanos));
+            fromStart.add(seconds(r.doneNanos - r.startNanos()));
             memory.add(r.memory);
             met &= r.eventsPerSecond() >= 30_000 && r.complete;
             incomplete += r.complete ? 0 : 1;
@@ -83,10 +85,10 @@ public final class CatchupBench {
 
         // 1. the pipeline runs once on a fresh data dir and saves a position behind one change of its own
         try (Jedis jedis = servers.redis();
-                BenchSupport.App first = BenchSupport.App.start("catchup-" + run + "-first", "pipeline",
+                AppProcess first = BenchSupport.app("catchup-" + run + "-first", "pipeline",
                         List.of("-Xmx256m"), Map.of("cdc.dataDir", dataDir.toAbsolutePath().toString(),
                                 "stream.key", tag + ":warmup", "stream.maxLen", "0"), servers)) {
-            first.awaitLine("Connected to binlog", 120);
+            first.awaitLine("Connected to binlog", Duration.ofSeconds(120));
             try (Connection db = servers.admin(); Statement statement = db.createStatement()) {
                 statement.executeUpdate("UPDATE products SET price = price + 1 WHERE id = " + FIRST_ID);
             }
@@ -109,15 +111,15 @@ public final class CatchupBench {
 
         // 3. the pipeline catches up
         try (Jedis jedis = servers.redis();
-                BenchSupport.App app = BenchSupport.App.start("catchup-" + run, "pipeline", List.of("-Xmx256m"), props, servers)) {
+                AppProcess app = BenchSupport.app("catchup-" + run, "pipeline", List.of("-Xmx256m"), props, servers)) {
             // on a busy machine the start alone can take longer than the 30 s without progress that end the wait
-            app.awaitLine("Connected to binlog", 300);
+            app.awaitLine("Connected to binlog", Duration.ofSeconds(300));
             // until every change is in the stream (or dead-lettered), or nothing moved for 30 s
             AtomicBoolean histogram = new AtomicBoolean(histogramAtHalfWay);
             BenchSupport.Fill fill = BenchSupport.followFill(jedis, app, stream, deadLetters, events, 30, length -> {
                 if (length >= events / 2 && histogram.getAndSet(false)) {
                     detail("catch-up run %d: heap at half way (jcmd GC.class_histogram, top 6): %s", run,
-                            app.heapHistogram(6));
+                            BenchSupport.heapHistogram(app, 6));
                 }
             });
             long first = fill.first();
@@ -126,18 +128,18 @@ public final class CatchupBench {
             double cpuAtDone = fill.cpuAtDone();
             long deadLettered = jedis.xlen(deadLetters);
             detail("catch-up run %d: pipeline CPU by thread since process start: %s", run, app.cpuByThread(8));
-            long connected = app.awaitLine("Connected to binlog", 1);
+            long connected = app.awaitLine("Connected to binlog", Duration.ofSeconds(1));
             String memory = app.memorySummary();
             boolean complete = done != 0 && deadLettered == 0;
             if (done == 0) {
                 done = fill.lastProgress();
             }
-            Result r = new Result(app.startNanos, connected, first, done, events, complete, memory);
+            Result r = new Result(app.startNanos(), connected, first, done, events, complete, memory);
             detail("catch-up run %d: %s events/s from first entry (%s), %s events/s from 'Connected to binlog' (%s),"
                     + " %s from process start; startup to 'Connected to binlog' %s; pipeline CPU %.1f s over the"
                     + " catch-up (%s events per CPU-second, %.2f cores); %s%s (load %s)", run,
                     num(r.eventsPerSecond()), seconds(done - first), num(events / ((done - connected) / 1e9)),
-                    seconds(done - connected), seconds(done - app.startNanos), seconds(connected - app.startNanos),
+                    seconds(done - connected), seconds(done - app.startNanos()), seconds(connected - app.startNanos()),
                     cpuAtDone - cpuAtFirst, num(events / Math.max(0.01, cpuAtDone - cpuAtFirst)),
                     (cpuAtDone - cpuAtFirst) / Math.max(1e-9, (done - first) / 1e9), memory, complete ? "" : "; INCOMPLETE: the stream holds " + jedis.xlen(stream) + ", the dead-letter"
                             + " stream " + deadLettered + (deadLettered > 0 ? " (" + firstLine(app, "Dead-letter") + ")" : ""),
@@ -154,7 +156,7 @@ public final class CatchupBench {
      * For comparison, not a figure: the same process, now warm, gets a second backlog committed while it runs; the
      * rate counts from the first commit to the last entry, so it cannot exceed the commit rate.
      */
-    static void warm(TestServers servers, Jedis jedis, BenchSupport.App app, int run, int rows, int rounds,
+    static void warm(TestServers servers, Jedis jedis, AppProcess app, int run, int rows, int rounds,
             String stream, String deadLetters, long expected) throws Exception {
         double cpuBefore = app.cpuSeconds();
         long start = System.nanoTime();
@@ -163,7 +165,7 @@ public final class CatchupBench {
         long done = 0;
         long lastProgress = System.nanoTime();
         long seen = 0;
-        while (System.nanoTime() - lastProgress < 30_000_000_000L && app.alive()) {
+        while (System.nanoTime() - lastProgress < 30_000_000_000L && app.isAlive()) {
             long length = jedis.xlen(stream) + jedis.xlen(deadLetters);
             if (length != seen) {
                 seen = length;
@@ -184,7 +186,7 @@ public final class CatchupBench {
         detail("catch-up run %d: pipeline CPU by thread since process start: %s", run, app.cpuByThread(6));
     }
 
-    static String firstLine(BenchSupport.App app, String fragment) {
+    static String firstLine(AppProcess app, String fragment) {
         return app.lines(fragment).stream().findFirst().orElse("").replaceFirst("^\\S+ ", "");
     }
 
