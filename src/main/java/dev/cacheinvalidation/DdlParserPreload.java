@@ -16,8 +16,8 @@ import org.slf4j.LoggerFactory;
  * the saved schema history at every later one) with its ANTLR grammar, and the first parse in a JVM takes a second
  * or more: the grammar's classes load and its state machine is built, once per grammar and JVM. Done on another
  * thread while Camel configures itself, the connector finds the grammar ready. Which grammar depends on the server,
- * so this thread also runs the database check that the routes' {@code {{mysql:...}}} placeholders would run a
- * moment later (they then find it done).
+ * so this thread also runs the database check that the connector's configuration would run a moment later (it
+ * then finds it done: both go through {@code {{mysql:...}}}'s function, which checks each DSN once).
  */
 final class DdlParserPreload {
 
@@ -71,7 +71,7 @@ final class DdlParserPreload {
             LOG.debug("Database checked in {} ms, {} DDL parser preloaded in {} ms", (checked - started) / 1_000_000,
                     flavor, (System.nanoTime() - checked) / 1_000_000);
         } catch (RuntimeException e) {
-            // a configuration problem is reported by the routes' own resolution; this was only a head start
+            // a configuration problem is reported when the connector's endpoint is created; this was only a head start
             LOG.debug("Preloading the DDL parser failed", e);
         }
     }

@@ -24,7 +24,7 @@ import org.slf4j.LoggerFactory;
 final class TrainingRun {
 
     private static final Logger LOG = LoggerFactory.getLogger(TrainingRun.class);
-    /** Where the routes' {@code {{mysql:...}}} placeholders point during training: never connected to. */
+    /** The server the connector's configuration and {@code {{mysql:...}}} get during training: never connected to. */
     private static final String UNCONNECTED_DSN = "mariadb://training:training@127.0.0.1:3306/app";
     /** Enough calls for the script's hot paths to be profiled and compiled, a few seconds in all. */
     private static final int BATCHES = 400;

@@ -77,7 +77,6 @@ public final class ScriptRuntime implements AutoCloseable {
     /** The first call after loading also warms the engine up, so it gets more time. */
     private boolean cold;
 
-    /** One script on an engine of its own, without a memory limit. */
     /** The files of {@code script.file}: one path, or several separated by commas, in the order they load. */
     public static List<Path> files(String commaSeparated) {
         List<Path> files = new ArrayList<>();
@@ -89,6 +88,7 @@ public final class ScriptRuntime implements AutoCloseable {
         return files;
     }
 
+    /** One script on an engine of its own, without a memory limit. */
     public ScriptRuntime(Path scriptFile, long timeoutMs) {
         this(scriptFile, timeoutMs, 0);
     }
