@@ -36,7 +36,10 @@ public final class ScriptRuntime implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ScriptRuntime.class);
     private static final Logger CONSOLE = LoggerFactory.getLogger("dev.cacheinvalidation.js.console");
 
-    /** Wraps processBatch: JSON text in, one JSON text per returned event out (joined by newlines). */
+    /**
+     * Wraps processBatch: JSON text in, the returned events as one JSON array text out. One JSON.stringify for the
+     * whole array costs a third less than one per event; {@link JsonArrayText} cuts it into the events' texts.
+     */
     private static final Source ADAPTER = Source.create("js", """
             (function (processBatch) {
               return function (json) {
@@ -45,16 +48,14 @@ public final class ScriptRuntime implements AutoCloseable {
                   throw new TypeError('processBatch must return an array of events, it returned '
                       + (out === null ? 'null' : typeof out));
                 }
-                const lines = new Array(out.length);
                 for (let i = 0; i < out.length; i++) {
                   const e = out[i];
                   if (e === null || typeof e !== 'object' || typeof e.table !== 'string' || typeof e.op !== 'string') {
                     throw new TypeError('processBatch returned an element at index ' + i
                         + ' that is not an event (an object with string op and table)');
                   }
-                  lines[i] = JSON.stringify(e);
                 }
-                return lines.join('\\n');
+                return JSON.stringify(out);
               };
             })
             """);
@@ -72,6 +73,8 @@ public final class ScriptRuntime implements AutoCloseable {
     private final long timeoutMs;
     private final long memoryLimitBytes;
     private final ScheduledExecutorService watchdog;
+    /** What the script prints is dropped, not logged (a warm-up over synthetic events). */
+    private final boolean quiet;
     private Context context;
     private Value adapter;
     /** The first call after loading also warms the engine up, so it gets more time. */
@@ -105,6 +108,17 @@ public final class ScriptRuntime implements AutoCloseable {
      * @param memLimitMb  most a processBatch call may allocate; 0 for no limit
      */
     public ScriptRuntime(JavaScriptEngine engine, List<Path> scriptFiles, long timeoutMs, long memLimitMb) {
+        this(engine, scriptFiles, timeoutMs, memLimitMb, false);
+    }
+
+    /** A runtime whose script's console output is dropped: for synthetic events, which nobody should read about. */
+    static ScriptRuntime quiet(JavaScriptEngine engine, List<Path> scriptFiles, long timeoutMs) {
+        return new ScriptRuntime(engine, scriptFiles, timeoutMs, 0, true);
+    }
+
+    private ScriptRuntime(JavaScriptEngine engine, List<Path> scriptFiles, long timeoutMs, long memLimitMb,
+            boolean quiet) {
+        this.quiet = quiet;
         if (scriptFiles.isEmpty()) {
             throw new ConfigurationException("no script file given: set script.file to your .js file(s)");
         }
@@ -135,8 +149,8 @@ public final class ScriptRuntime implements AutoCloseable {
 
     private void open() {
         Context ctx = engine.sandbox()
-                .out(new LogStream())
-                .err(new LogStream())
+                .out(quiet ? OutputStream.nullOutputStream() : new LogStream())
+                .err(quiet ? OutputStream.nullOutputStream() : new LogStream())
                 .build();
         Call load = watch(ctx, Math.max(10_000, COLD_FACTOR * timeoutMs), memoryLimitBytes);
         try {
@@ -183,9 +197,9 @@ public final class ScriptRuntime implements AutoCloseable {
         Call call = watch(context, (cold ? COLD_FACTOR * timeoutMs : timeoutMs) * factor, memoryLimitBytes * factor);
         cold = false;
         try {
-            String lines = adapter.execute(eventsJson).asString();
+            String events = adapter.execute(eventsJson).asString();
             call.finish();
-            return lines.isEmpty() ? List.of() : List.of(lines.split("\n"));
+            return JsonArrayText.elements(events);
         } catch (PolyglotException e) {
             call.finish();
             if (call.stopped != null || e.isCancelled()) {
