@@ -168,6 +168,8 @@ public final class CatchupReferenceBench {
                         seconds(connected - app.startNanos()), seconds(fill.first() - app.startNanos()),
                         seconds(fill.done() - fill.first()), fill.cpuAtDone(), app.memorySummary(),
                         BenchSupport.loadAverage());
+                // the compiler and GC threads too, which a profiler of Java code does not see
+                detail("reference: %s CPU by thread: %s", name, app.cpuByThread(8));
                 jedis.del(stream);
                 return total;
             }
