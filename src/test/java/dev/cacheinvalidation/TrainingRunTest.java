@@ -8,7 +8,6 @@ import java.util.List;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.cacheinvalidation.js.ScriptRuntime;
-import dev.cacheinvalidation.js.SyntheticBatches;
 import io.debezium.relational.Table;
 import io.debezium.relational.TableId;
 import org.junit.jupiter.api.Test;
@@ -24,14 +23,14 @@ class TrainingRunTest {
 
     @Test
     void syntheticBatchesAreEventsOfTheExampleTablesThatTheScriptGivesKeys() throws Exception {
-        JsonNode batch = JSON.readTree(SyntheticBatches.batch(3));
+        JsonNode batch = JSON.readTree(TrainingRun.syntheticBatch(3));
         assertThat(batch).hasSize(100);
         assertThat(batch.findValuesAsText("table")).containsOnly("app.users", "app.products", "app.orders",
                 "app.inventory");
         assertThat(batch.findValuesAsText("op")).contains("c", "u", "d");
 
         try (ScriptRuntime script = new ScriptRuntime(Path.of("routes/cache-keys.js"), 10_000)) {
-            List<String> out = script.processBatch(SyntheticBatches.batch(3));
+            List<String> out = script.processBatch(TrainingRun.syntheticBatch(3));
             assertThat(out).hasSize(100);
             for (String text : out) {
                 JsonNode event = JSON.readTree(text);

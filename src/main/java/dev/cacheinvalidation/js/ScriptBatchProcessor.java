@@ -47,7 +47,6 @@ public class ScriptBatchProcessor extends ServiceSupport implements Processor, C
     private long reloadCheckMs = 1000;
     private int retries = 2;
     private int batchEvents = 100;
-    private int warmUpBatches = 300;
 
     private CamelContext camelContext;
     private Timer scriptTime;
@@ -56,7 +55,6 @@ public class ScriptBatchProcessor extends ServiceSupport implements Processor, C
     private JavaScriptEngine engine;
     private volatile ScriptPool pool;
     private BatchTurnstile turnstile;
-    private volatile ScriptWarmUp warmUp;
     private List<FileTime> loadedVersions;
     private long nextReloadCheck;
     private final AtomicLong batches = new AtomicLong();
@@ -101,20 +99,12 @@ public class ScriptBatchProcessor extends ServiceSupport implements Processor, C
             // kept across restarts of the step: the serials go on
             turnstile = new BatchTurnstile(camelContext);
         }
-        if (warmUpBatches > 0) {
-            warmUp = new ScriptWarmUp(engine, scriptFiles(), warmUpBatches);
-        }
         LOG.info("Loaded {} (timeout {} ms, memory {} MB per call{})", script, timeoutMs, memLimitMb,
                 contexts > 1 ? ", " + contexts + " contexts" : "");
     }
 
     @Override
     protected void doStop() {
-        ScriptWarmUp warming = warmUp;
-        if (warming != null) {
-            warming.close();
-            warmUp = null;
-        }
         if (pool != null) {
             pool.retire();
             pool = null;
@@ -143,10 +133,6 @@ public class ScriptBatchProcessor extends ServiceSupport implements Processor, C
         if (batch == null || batch.isEmpty()) {
             exchange.getMessage().setBody(List.of());
             return;
-        }
-        ScriptWarmUp warming = warmUp;
-        if (warming != null) {
-            warming.stop();
         }
         reloadIfChanged();
         String events = JSON.writeValueAsString(batch.events());
@@ -291,15 +277,6 @@ public class ScriptBatchProcessor extends ServiceSupport implements Processor, C
 
     public void setBatchEvents(int batchEvents) {
         this.batchEvents = Math.max(1, batchEvents);
-    }
-
-    /** Synthetic batches the script runs over at start, until the first real batch (script.warmUpBatches; 0: none). */
-    public int getWarmUpBatches() {
-        return warmUpBatches;
-    }
-
-    public void setWarmUpBatches(int warmUpBatches) {
-        this.warmUpBatches = Math.max(0, warmUpBatches);
     }
 
     public long getReloadCheckMs() {
