@@ -5,9 +5,9 @@
 #   scripts/run.sh [all|pipeline|worker] [Camel Main options]   run a role (all: pipeline and worker)
 #   scripts/run.sh train                                        (re)build the ahead-of-time cache and exit
 #
-# On Java 25 and later the JVM starts from an ahead-of-time cache (classes loaded and linked, and profiles, of a
-# training run): the first start makes it with a training run that needs no database or Redis (role "train",
-# about 10 s), later starts use it and read the binlog seconds earlier. A cache older than the jar is made again.
+# On Java 25 and later the JVM starts from an ahead-of-time cache (the classes a training run loaded and linked;
+# the profiles it also records are not used): the first start makes it with a training run that needs no
+# database or Redis (role "train", about 10 s), later starts use it and read the binlog seconds earlier. A cache older than the jar is made again.
 # On Java 17 to 24 the jar runs as plain `java -jar`.
 #
 # Always: -XX:+ExitOnOutOfMemoryError (an OutOfMemoryError ends the process, which then replays from the saved
@@ -58,8 +58,11 @@ if [ "$MAJOR" -ge 25 ] && [ "$AOT" != off ]; then
     # a failed training run costs the speed-up only, never the start
     train || echo "cache-invalidation: the training run failed; starting without the cache" >&2
   fi
-  # a cache made by another JVM or for another jar is ignored (the JVM checks), silently: -Xlog:aot*=off
-  [ -f "$AOT" ] && OPTS+=(-XX:AOTCache="$AOT" -Xlog:aot*=off -Xlog:cds*=off)
+  # a cache made by another JVM or for another jar is ignored (the JVM checks), silently: -Xlog:aot*=off.
+  # Its classes, not its method profiles (-AOTReplayTraining): the training run has no binlog, and its
+  # profiles of shared code made the binlog reader's compiled code dearer (see README, Performance)
+  [ -f "$AOT" ] && OPTS+=(-XX:AOTCache="$AOT" -XX:+UnlockDiagnosticVMOptions -XX:-AOTReplayTraining
+    -Xlog:aot*=off -Xlog:cds*=off)
 fi
 
 exec "$JAVA" "${OPTS[@]}" -jar "$JAR" "$@"

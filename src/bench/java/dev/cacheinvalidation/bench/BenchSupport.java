@@ -181,7 +181,9 @@ final class BenchSupport {
         if (cache.isEmpty() || !Files.isRegularFile(Path.of(cache))) {
             return List.of();
         }
-        return List.of("-XX:AOTCache=" + cache, "-Xlog:aot*=off", "-Xlog:cds*=off");
+        // as scripts/run.sh starts the application: the cache's classes without its method profiles
+        return List.of("-XX:AOTCache=" + cache, "-XX:+UnlockDiagnosticVMOptions", "-XX:-AOTReplayTraining",
+                "-Xlog:aot*=off", "-Xlog:cds*=off");
     }
 
     // ------------------------------------------------------------------ servers
