@@ -73,8 +73,6 @@ public final class ScriptRuntime implements AutoCloseable {
     private final long timeoutMs;
     private final long memoryLimitBytes;
     private final ScheduledExecutorService watchdog;
-    /** What the script prints is dropped, not logged (a warm-up over synthetic events). */
-    private final boolean quiet;
     private Context context;
     private Value adapter;
     /** The first call after loading also warms the engine up, so it gets more time. */
@@ -108,17 +106,6 @@ public final class ScriptRuntime implements AutoCloseable {
      * @param memLimitMb  most a processBatch call may allocate; 0 for no limit
      */
     public ScriptRuntime(JavaScriptEngine engine, List<Path> scriptFiles, long timeoutMs, long memLimitMb) {
-        this(engine, scriptFiles, timeoutMs, memLimitMb, false);
-    }
-
-    /** A runtime whose script's console output is dropped: for synthetic events, which nobody should read about. */
-    static ScriptRuntime quiet(JavaScriptEngine engine, List<Path> scriptFiles, long timeoutMs) {
-        return new ScriptRuntime(engine, scriptFiles, timeoutMs, 0, true);
-    }
-
-    private ScriptRuntime(JavaScriptEngine engine, List<Path> scriptFiles, long timeoutMs, long memLimitMb,
-            boolean quiet) {
-        this.quiet = quiet;
         if (scriptFiles.isEmpty()) {
             throw new ConfigurationException("no script file given: set script.file to your .js file(s)");
         }
@@ -149,8 +136,8 @@ public final class ScriptRuntime implements AutoCloseable {
 
     private void open() {
         Context ctx = engine.sandbox()
-                .out(quiet ? OutputStream.nullOutputStream() : new LogStream())
-                .err(quiet ? OutputStream.nullOutputStream() : new LogStream())
+                .out(new LogStream())
+                .err(new LogStream())
                 .build();
         Call load = watch(ctx, Math.max(10_000, COLD_FACTOR * timeoutMs), memoryLimitBytes);
         try {
