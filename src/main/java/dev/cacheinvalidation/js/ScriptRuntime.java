@@ -55,7 +55,11 @@ public final class ScriptRuntime implements AutoCloseable {
                         + ' that is not an event (an object with string op and table)');
                   }
                 }
-                return JSON.stringify(out);
+                const text = JSON.stringify(out);
+                if (typeof text !== 'string' || text.charAt(0) !== '[') {
+                  throw new TypeError('processBatch returned an array whose JSON text is not an array (a toJSON method?)');
+                }
+                return text;
               };
             })
             """);
@@ -186,7 +190,7 @@ public final class ScriptRuntime implements AutoCloseable {
         try {
             String events = adapter.execute(eventsJson).asString();
             call.finish();
-            return JsonArrayText.elements(events);
+            return eventTexts(events);
         } catch (PolyglotException e) {
             call.finish();
             if (call.stopped != null || e.isCancelled()) {
@@ -218,6 +222,18 @@ public final class ScriptRuntime implements AutoCloseable {
                 reopen();
             }
         }
+    }
+
+    /** The texts of the returned events; an element that a toJSON method turned into something else fails. */
+    private List<String> eventTexts(String array) {
+        List<String> texts = JsonArrayText.elements(array);
+        for (int i = 0; i < texts.size(); i++) {
+            if (texts.get(i).charAt(0) != '{') {
+                throw new ScriptFailure("script " + scriptNames + " returned an element at index " + i
+                        + " whose JSON text is not an object (a toJSON method?)");
+            }
+        }
+        return texts;
     }
 
     private Call watch(Context ctx, long limitMs, long limitBytes) {

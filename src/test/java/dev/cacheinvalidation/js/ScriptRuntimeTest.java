@@ -415,6 +415,36 @@ class ScriptRuntimeTest {
     }
 
     @Test
+    void eventsWhoseJsonIsNotAnEventArrayFail() {
+        ScriptRuntime arrayToJson = runtime("array-tojson.js", """
+                function processBatch(events) {
+                  events.toJSON = () => 'not an array';
+                  return events;
+                }
+                """);
+        ScriptRuntime arrayToUndefined = runtime("array-undefined.js", """
+                function processBatch(events) {
+                  events.toJSON = () => undefined;
+                  return events;
+                }
+                """);
+        ScriptRuntime elementToJson = runtime("element-tojson.js", """
+                function processBatch(events) {
+                  events[0].toJSON = () => undefined;
+                  return events;
+                }
+                """);
+
+        for (ScriptRuntime runtime : List.of(arrayToJson, arrayToUndefined)) {
+            assertThatThrownBy(() -> run(runtime, event("c", "shop.users", null, row("id", 1))))
+                    .isInstanceOf(ScriptFailure.class).hasMessageContaining("JSON text is not an array");
+        }
+        assertThatThrownBy(() -> run(elementToJson, event("c", "shop.users", null, row("id", 1))))
+                .isInstanceOf(ScriptFailure.class).hasMessageContaining("element at index 0")
+                .hasMessageContaining("not an object");
+    }
+
+    @Test
     void returningAnElementWithoutTableFails() {
         ScriptRuntime runtime = runtime("notable.js", """
                 function processBatch(events) {
