@@ -7,7 +7,8 @@
 #
 # On Java 25 and later the JVM starts from an ahead-of-time cache (the classes a training run loaded and linked;
 # the profiles it also records are not used): the first start makes it with a training run that needs no
-# database or Redis (role "train", about 10 s), later starts use it and read the binlog seconds earlier. A cache older than the jar is made again.
+# database or Redis (role "train", about 10 s), later starts use it and read the binlog seconds earlier. A cache
+# older than the jar is made again.
 # On Java 17 to 24 the jar runs as plain `java -jar`.
 #
 # Always: -XX:+ExitOnOutOfMemoryError (an OutOfMemoryError ends the process, which then replays from the saved
