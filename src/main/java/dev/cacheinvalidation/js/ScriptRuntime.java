@@ -57,7 +57,8 @@ public final class ScriptRuntime implements AutoCloseable {
                 }
                 const text = JSON.stringify(out);
                 if (typeof text !== 'string' || text.charAt(0) !== '[') {
-                  throw new TypeError('processBatch returned an array whose JSON text is not an array (a toJSON method?)');
+                  throw new TypeError('processBatch returned an array whose JSON text is not an array'
+                      + ' (a toJSON method?)');
                 }
                 return text;
               };
