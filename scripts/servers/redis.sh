@@ -10,7 +10,7 @@ redis_port() { read_number "$RD_PORT_FILE"; }
 # Sets RD_SERVER: the installed redis-server, else the one of the embedded-redis jar.
 redis_binaries() {
   if RD_SERVER="$(find_bin redis-server)"; then return 0; fi
-  require_linux_x86_64 redis-server redis-server
+  jar_fallback redis-server redis-server
   RD_SERVER="$(unpack_jar "$(maven_artifact "$EMBEDDED_REDIS_JAR")" "$EMBEDDED_REDIS_PATH")"
   log "using Redis of $EMBEDDED_REDIS_JAR ($RD_SERVER)"
 }

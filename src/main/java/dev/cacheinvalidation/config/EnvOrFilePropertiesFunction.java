@@ -23,7 +23,8 @@ public class EnvOrFilePropertiesFunction implements PropertiesFunction {
         this(System.getenv());
     }
 
-    EnvOrFilePropertiesFunction(Map<String, String> environment) {
+    /** Reads {@code environment} instead of the process's ({@link dev.cacheinvalidation.Application#sealFromProcess}). */
+    public EnvOrFilePropertiesFunction(Map<String, String> environment) {
         this.environment = environment;
     }
 

@@ -10,8 +10,8 @@ import org.apache.camel.spi.PropertiesFunction;
 /**
  * The {@code {{mysql:KEY}}} placeholder: the parts of {@code MYSQL_DSN} (host, port, user, password, database) and
  * the Debezium connector settings that fit the server behind it (connectorClass, jdbcDriver, protocol, sslMode,
- * sourceInfoStructMaker, flavor). The DSN comes from the property {@code cdc.dsn}, or the MYSQL_DSN environment
- * variable when that property is not set; the server is checked once per DSN.
+ * sourceInfoStructMaker, flavor). The DSN is the property {@code cdc.dsn} ({@code application.properties} gives it
+ * MYSQL_DSN, or the file MYSQL_DSN_FILE names); the server is checked once per DSN.
  */
 @org.apache.camel.spi.annotations.PropertiesFunction("mysql")
 public class MysqlPropertiesFunction implements PropertiesFunction, CamelContextAware {
@@ -28,10 +28,8 @@ public class MysqlPropertiesFunction implements PropertiesFunction, CamelContext
 
     @Override
     public String apply(String key) {
-        String raw = camelContext.getPropertiesComponent().resolveProperty("cdc.dsn")
-                .filter(dsn -> !dsn.isBlank())
-                .orElseGet(() -> System.getenv("MYSQL_DSN"));
-        return source(raw == null ? "" : raw).property(key.trim());
+        String raw = camelContext.getPropertiesComponent().resolveProperty("cdc.dsn").orElse("");
+        return source(raw).property(key.trim());
     }
 
     /**

@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -28,6 +29,8 @@ public final class AppProcess implements AutoCloseable {
     /** The packaged application, as {@code ./mvnw package} builds it. */
     public static final Path JAR = Path.of("target/cache-invalidation.jar");
     private static final Duration STOP_TIMEOUT = Duration.ofSeconds(60);
+    private static final Set<String> INHERITED = Set.of("PATH", "HOME", "USER", "LANG", "LC_ALL", "TZ",
+            "TMPDIR", "JAVA_HOME", "XDG_CACHE_HOME");
 
     /** One output line and when it arrived ({@link System#nanoTime()}). */
     public record Line(long nanos, String text) {
@@ -43,7 +46,8 @@ public final class AppProcess implements AutoCloseable {
     private volatile long peakRssKb;
 
     private AppProcess(Launch launch, List<String> command) throws IOException {
-        ProcessBuilder builder = new ProcessBuilder(command).directory(launch.workDir.toFile()).redirectErrorStream(true);
+        ProcessBuilder builder = sealed(new ProcessBuilder(command)).directory(launch.workDir.toFile())
+                .redirectErrorStream(true);
         builder.environment().putAll(launch.env);
         this.logFile = launch.logFile;
         this.startNanos = System.nanoTime();
@@ -53,6 +57,17 @@ public final class AppProcess implements AutoCloseable {
         this.reader = new Thread(() -> read(notKept), "output-of-" + name);
         reader.setDaemon(true);
         reader.start();
+    }
+
+    /**
+     * The builder with only what a process needs to run Java, Node or a shell kept from this JVM's environment (and
+     * the {@code SERVERS_*} settings of {@code scripts/servers.sh}): nothing that configures the application, such as
+     * MYSQL_DSN, REDIS_URI, CACHE_URI, their {@code _FILE} forms or a key's override variable, reaches it, so every
+     * server a test's process uses is one the test names.
+     */
+    public static ProcessBuilder sealed(ProcessBuilder builder) {
+        builder.environment().keySet().removeIf(name -> !INHERITED.contains(name) && !name.startsWith("SERVERS_"));
+        return builder;
     }
 
     /** {@code java <options> -D... -jar target/cache-invalidation.jar <role>}, from the project directory. */

@@ -20,7 +20,8 @@ import org.awaitility.Awaitility;
 
 /**
  * The application, in this JVM: Camel Main set up as {@code java -jar} sets it up ({@link Application#camelMain}),
- * with some properties overridden for the test.
+ * sealed from this JVM's environment and system properties ({@link Application#sealFromProcess}), with some
+ * properties overridden for the test: every server it uses is named by the test.
  */
 public final class RunningApp implements AutoCloseable {
 
@@ -60,6 +61,7 @@ public final class RunningApp implements AutoCloseable {
     public static RunningApp start(Role role, Map<String, String> properties, Consumer<CamelContext> beforeStart)
             throws Exception {
         Main main = Application.camelMain(role);
+        Application.sealFromProcess(main.configure());
         main.addMainListener(new MainListenerSupport() {
             @Override
             public void afterConfigure(BaseMainSupport configured) {

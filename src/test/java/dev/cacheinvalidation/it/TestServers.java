@@ -15,8 +15,8 @@ import redis.clients.jedis.Jedis;
 
 /**
  * The MariaDB (binlog on) and Redis the integration tests run against: the private instances that
- * {@code scripts/servers.sh start} wrote to its env file (the build starts them before the integration tests), or
- * whatever MYSQL_DSN, MYSQL_ADMIN_DSN and REDIS_URI say when they are set.
+ * {@code scripts/servers.sh start} wrote to its env file (the build starts them before the integration tests). The
+ * environment's MYSQL_DSN and REDIS_URI are never read: a test uses no server it did not start.
  */
 public final class TestServers {
 
@@ -36,14 +36,9 @@ public final class TestServers {
                 throw new IllegalStateException("cannot read " + file, e);
             }
         }
-        for (String key : new String[] { "MYSQL_DSN", "MYSQL_ADMIN_DSN", "REDIS_URI" }) {
-            if (System.getenv(key) != null && !props.containsKey(key)) {
-                props.setProperty(key, System.getenv(key));
-            }
-        }
         if (!props.containsKey("MYSQL_DSN") || !props.containsKey("REDIS_URI")) {
-            throw new IllegalStateException("no test servers: run `scripts/servers.sh start` (mvn verify does) or set"
-                    + " MYSQL_DSN, MYSQL_ADMIN_DSN and REDIS_URI");
+            throw new IllegalStateException("no test servers in " + file + ": run `scripts/servers.sh start` (mvn"
+                    + " verify does)");
         }
         return new TestServers(props);
     }

@@ -31,7 +31,8 @@ class TryScriptIT {
 
     @Test
     void theTryCommandShowsTheScenarioOfTheQuickStartAndStopsWhatItStarted() throws Exception {
-        ProcessBuilder builder = new ProcessBuilder("bash", "scripts/try.sh", "--exit").redirectErrorStream(true);
+        ProcessBuilder builder = AppProcess.sealed(new ProcessBuilder("bash", "scripts/try.sh", "--exit"))
+                .redirectErrorStream(true);
         builder.environment().put("TRY_DIR", demoDir.toString());
         Process process = builder.start();
         String output;

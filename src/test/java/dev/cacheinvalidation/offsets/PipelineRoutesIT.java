@@ -85,6 +85,7 @@ class PipelineRoutesIT extends CamelMainTestSupport {
         // as Application configures Camel Main for the pipeline role
         main.setBasePackageScanEnabled(false);
         main.setRoutesIncludePattern(Role.PIPELINE.routesIncludePattern());
+        Application.sealFromProcess(main);
     }
 
     @Override
