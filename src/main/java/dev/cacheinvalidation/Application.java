@@ -8,10 +8,10 @@ import java.util.Map;
 
 import dev.cacheinvalidation.config.ConfigurationException;
 import dev.cacheinvalidation.config.EnvOrFilePropertiesFunction;
+import org.apache.camel.CamelContext;
 import org.apache.camel.component.properties.PropertiesComponent;
 import org.apache.camel.main.BaseMainSupport;
 import org.apache.camel.main.Main;
-import org.apache.camel.main.MainConfigurationProperties;
 import org.apache.camel.main.MainListenerSupport;
 import org.slf4j.LoggerFactory;
 
@@ -97,23 +97,28 @@ public final class Application {
     }
 
     /**
-     * Seals the settings from the process: neither its environment variables nor its system properties override
-     * {@code application.properties}, and {@code {{envOrFile:}}} sees an empty environment, so only the file and the
-     * overrides the caller adds count. Tests run the application this way: a {@code REDIS_URI} exported in the
-     * shell that runs the build must never send a test's events to that Redis.
+     * Seals the settings of this Camel Main from the process: neither its environment variables nor its system
+     * properties override {@code application.properties}, and {@code {{envOrFile:}}} sees an empty environment, so
+     * only the file and the overrides the caller adds count. Tests run the application this way: a
+     * {@code REDIS_URI} exported in the shell that runs the build must never send a test's events to that Redis.
      */
-    public static void sealFromProcess(MainConfigurationProperties configuration) {
-        configuration.setAutoConfigurationEnvironmentVariablesEnabled(false);
-        configuration.setAutoConfigurationSystemPropertiesEnabled(false);
-        configuration.addMainListener(new MainListenerSupport() {
+    public static void sealFromProcess(Main main) {
+        main.configure().setAutoConfigurationEnvironmentVariablesEnabled(false);
+        main.configure().setAutoConfigurationSystemPropertiesEnabled(false);
+        main.addMainListener(new MainListenerSupport() {
             @Override
             public void beforeInitialize(BaseMainSupport support) {
-                PropertiesComponent properties = (PropertiesComponent) support.getCamelContext().getPropertiesComponent();
-                properties.setEnvironmentVariableMode(PropertiesComponent.ENVIRONMENT_VARIABLES_MODE_NEVER);
-                properties.setSystemPropertiesMode(PropertiesComponent.SYSTEM_PROPERTIES_MODE_NEVER);
-                properties.addPropertiesFunction(new EnvOrFilePropertiesFunction(Map.of()));
+                sealFromProcess(support.getCamelContext());
             }
         });
+    }
+
+    /** The same for a context's properties, before anything reads them (Camel's test support makes its own Main). */
+    public static void sealFromProcess(CamelContext context) {
+        PropertiesComponent properties = (PropertiesComponent) context.getPropertiesComponent();
+        properties.setEnvironmentVariableMode(PropertiesComponent.ENVIRONMENT_VARIABLES_MODE_NEVER);
+        properties.setSystemPropertiesMode(PropertiesComponent.SYSTEM_PROPERTIES_MODE_NEVER);
+        properties.addPropertiesFunction(new EnvOrFilePropertiesFunction(Map.of()));
     }
 
     public static void main(String[] args) throws Exception {

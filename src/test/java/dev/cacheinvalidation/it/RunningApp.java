@@ -61,7 +61,7 @@ public final class RunningApp implements AutoCloseable {
     public static RunningApp start(Role role, Map<String, String> properties, Consumer<CamelContext> beforeStart)
             throws Exception {
         Main main = Application.camelMain(role);
-        Application.sealFromProcess(main.configure());
+        Application.sealFromProcess(main);
         main.addMainListener(new MainListenerSupport() {
             @Override
             public void afterConfigure(BaseMainSupport configured) {

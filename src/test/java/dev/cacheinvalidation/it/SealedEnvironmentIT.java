@@ -30,7 +30,7 @@ class SealedEnvironmentIT {
     @Test
     void aSealedApplicationReadsNothingOfTheEnvironment() throws Exception {
         Main main = Application.camelMain(Role.WORKER);
-        Application.sealFromProcess(main.configure());
+        Application.sealFromProcess(main);
         main.addOverrideProperty("camel.management.enabled", "false");
         main.addOverrideProperty("redis.uri", "redis://named-by-the-test:6379");
         main.init();

@@ -20,6 +20,7 @@ import dev.cacheinvalidation.event.DebeziumSourceBlock;
 import dev.cacheinvalidation.it.SeedScenario;
 import dev.cacheinvalidation.it.TestServers;
 import dev.cacheinvalidation.js.ScriptFailurePolicy;
+import org.apache.camel.CamelContext;
 import org.apache.camel.Exchange;
 import org.apache.camel.builder.AdviceWith;
 import org.apache.camel.component.debezium.DebeziumConstants;
@@ -27,6 +28,8 @@ import org.apache.camel.component.mock.MockEndpoint;
 import org.apache.camel.health.HealthCheck;
 import org.apache.camel.health.HealthCheckHelper;
 import org.apache.camel.main.MainConfigurationProperties;
+import org.apache.camel.spi.Registry;
+import org.apache.camel.support.DefaultRegistry;
 import org.apache.camel.test.junit5.CamelContextConfiguration;
 import org.apache.camel.test.junit5.TestExecutionConfiguration;
 import org.apache.camel.test.main.junit5.CamelMainTestSupport;
@@ -85,7 +88,21 @@ class PipelineRoutesIT extends CamelMainTestSupport {
         // as Application configures Camel Main for the pipeline role
         main.setBasePackageScanEnabled(false);
         main.setRoutesIncludePattern(Role.PIPELINE.routesIncludePattern());
-        Application.sealFromProcess(main);
+        // sealed from this JVM's environment, as Application.sealFromProcess(Main) seals the tests' own Mains
+        main.setAutoConfigurationEnvironmentVariablesEnabled(false);
+        main.setAutoConfigurationSystemPropertiesEnabled(false);
+    }
+
+    /** The test support makes the context with this registry before its Camel Main reads a setting: sealed then. */
+    @Override
+    protected Registry createCamelRegistry() {
+        return new DefaultRegistry() {
+            @Override
+            public void setCamelContext(CamelContext camelContext) {
+                super.setCamelContext(camelContext);
+                Application.sealFromProcess(camelContext);
+            }
+        };
     }
 
     @Override
