@@ -74,8 +74,8 @@ public class CdcConnectorConfiguration extends MySqlConnectorEmbeddedDebeziumCon
         additional.put("connector.class", source.flavor().connectorClass());
         additional.put(GatedOffsetBackingStore.CONNECTOR, name);
         additional.put(GatedOffsetBackingStore.DELEGATE, offsetStore);
-        additional.put(RedisOffsetStore.KEY, name + ":offsets");
-        additional.put(RedisUriSchemaHistory.KEY, name + ":schema-history");
+        additional.put(RedisOffsetStore.KEY, RedisOffsetStore.keyOf(name));
+        additional.put(RedisUriSchemaHistory.KEY, RedisUriSchemaHistory.keyOf(name));
         if (redisUri != null) {
             additional.put(GatedOffsetBackingStore.REDIS_URI, redisUri);
             additional.put(RedisUriSchemaHistory.REDIS_URI, redisUri);

@@ -26,6 +26,11 @@ public class RedisOffsetStore extends MemoryOffsetBackingStore {
 
     private RedisAddress address;
     private String key;
+    /** The key of a connector's position in Redis. */
+    public static String keyOf(String connectorName) {
+        return connectorName + ":offsets";
+    }
+
     private final StoreConnection redis = new StoreConnection("debezium:offsets");
 
     /** Configured from {@value GatedOffsetBackingStore#REDIS_URI} and {@value #KEY}. */

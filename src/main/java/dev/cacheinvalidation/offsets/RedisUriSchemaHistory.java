@@ -34,6 +34,11 @@ public class RedisUriSchemaHistory extends AbstractSchemaHistory {
     private final DocumentWriter writer = DocumentWriter.defaultWriter();
     private final DocumentReader reader = DocumentReader.defaultReader();
     private RedisAddress address;
+    /** The key of a connector's schema history in Redis. */
+    public static String keyOf(String connectorName) {
+        return connectorName + ":schema-history";
+    }
+
     private String key;
     private final StoreConnection redis = new StoreConnection("debezium:schema_history");
 

@@ -308,6 +308,23 @@ public final class RedisConnection implements AutoCloseable {
         return deleted;
     }
 
+    /** One INFO section of the server, or of every master of a cluster. */
+    public List<String> info(String section) {
+        commands();
+        if (topology != Topology.CLUSTER) {
+            try (Jedis node = new Jedis(provider.getConnection())) {
+                return List.of(node.info(section));
+            }
+        }
+        List<String> replies = new ArrayList<>();
+        for (ConnectionPool master : cluster.getPrimaryNodesConnectionMap().values()) {
+            try (Jedis node = new Jedis(master.getResource())) {
+                replies.add(node.info(section));
+            }
+        }
+        return replies;
+    }
+
     /** Every key matching the pattern, a page at a time, from every master of a cluster. */
     public void scan(String pattern, int count, Consumer<List<String>> page) {
         UnifiedJedis client = commands();

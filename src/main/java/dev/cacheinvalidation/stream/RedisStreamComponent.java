@@ -3,12 +3,16 @@ package dev.cacheinvalidation.stream;
 import java.util.Map;
 
 import org.apache.camel.Endpoint;
+import org.apache.camel.spi.Metadata;
 import org.apache.camel.spi.annotations.Component;
 import org.apache.camel.support.DefaultComponent;
 
 /** {@code redis-stream:<stream>}: append batches of entries atomically, consume them through a consumer group. */
 @Component("redis-stream")
 public class RedisStreamComponent extends DefaultComponent {
+
+    @Metadata(defaultValue = "60000", description = "The endpoints' evictionCheckMs unless an endpoint sets its own")
+    private long evictionCheckMs = 60000;
 
     @Override
     protected Endpoint createEndpoint(String uri, String remaining, Map<String, Object> parameters) throws Exception {
@@ -17,8 +21,17 @@ public class RedisStreamComponent extends DefaultComponent {
         }
         RedisStreamConfiguration configuration = new RedisStreamConfiguration();
         configuration.setStream(remaining);
+        configuration.setEvictionCheckMs(evictionCheckMs);
         RedisStreamEndpoint endpoint = new RedisStreamEndpoint(uri, this, configuration);
         setProperties(configuration, parameters);
         return endpoint;
+    }
+
+    public long getEvictionCheckMs() {
+        return evictionCheckMs;
+    }
+
+    public void setEvictionCheckMs(long evictionCheckMs) {
+        this.evictionCheckMs = evictionCheckMs;
     }
 }

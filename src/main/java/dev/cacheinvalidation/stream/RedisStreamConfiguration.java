@@ -56,10 +56,23 @@ public class RedisStreamConfiguration {
     private long reprocessAfterMs;
     @UriParam(label = "consumer", defaultValue = "5000", description = "How often stream length, lag and pending are sampled")
     private long statsIntervalMs = 5000;
+    @UriParam(defaultValue = "60000",
+              description = "How often the Redis's maxmemory-policy is checked after the check at start: allkeys-*"
+                      + " would evict the stream (refused at start; afterwards an error and readiness DOWN); 0: only"
+                      + " at start")
+    private long evictionCheckMs = 60000;
     @UriParam(defaultValue = "100", description = "First pause after a Redis error; doubled up to retryMaxMs")
     private long retryInitialMs = 100;
     @UriParam(defaultValue = "5000", description = "Longest pause between retries while Redis is unavailable")
     private long retryMaxMs = 5000;
+
+    public long getEvictionCheckMs() {
+        return evictionCheckMs;
+    }
+
+    public void setEvictionCheckMs(long evictionCheckMs) {
+        this.evictionCheckMs = evictionCheckMs;
+    }
 
     public String getStream() {
         return stream;

@@ -42,13 +42,19 @@ import org.slf4j.LoggerFactory;
 public class RedisStreamConsumer extends DefaultConsumer {
 
     private static final Logger LOG = LoggerFactory.getLogger(RedisStreamConsumer.class);
+    /** How far before a lost entry's time its change may have been committed: a margin for the pipeline's delay. */
+    private static final long LOST_RANGE_MARGIN_MS = 60_000;
 
     private final RedisStreamConfiguration config;
     private StreamClient client;
     private ExecutorService executor;
     private ScheduledExecutorService statsSampler;
     private RedisStreamHealthCheck healthCheck;
-    private volatile StreamClient.GroupStats stats = new StreamClient.GroupStats(0, 0, 0);
+    private EvictionGuard evictionGuard;
+    private volatile StreamClient.GroupStats stats = new StreamClient.GroupStats(0, 0, 0, -1);
+    /** The last time seen before which the group had acknowledged every entry (-1: none seen yet). */
+    private volatile long doneBeforeMs = -1;
+    private Counter vanished;
     private volatile String failure;
     private Counter acked;
     private Counter deadLettered;
@@ -76,6 +82,8 @@ public class RedisStreamConsumer extends DefaultConsumer {
         String baseName = config.getConsumerName() != null && !config.getConsumerName().isBlank()
                 ? config.getConsumerName() : "worker-" + ProcessHandle.current().pid();
         client = getEndpoint().createClient(threads + 1, baseName);
+        evictionGuard = new EvictionGuard(client, config.getStream());
+        evictionGuard.start(getEndpoint().getCamelContext(), this, config.getEvictionCheckMs());
         executor = getEndpoint().getCamelContext().getExecutorServiceManager()
                 .newFixedThreadPool(this, "redis-stream-consumer", threads);
         for (int i = 0; i < threads; i++) {
@@ -90,6 +98,10 @@ public class RedisStreamConsumer extends DefaultConsumer {
         Tags tags = Tags.of("stream", config.getStream(), "group", config.getGroup());
         acked = Counter.builder("redis_stream_entries_acked").tags(tags).register(meters);
         deadLettered = Counter.builder("redis_stream_entries_dead_lettered").tags(tags).register(meters);
+        vanished = Counter.builder("redis_stream_group_vanished")
+                .description("Times the stream or its group disappeared under a running worker (eviction, FLUSHALL, DEL),"
+                        + " each a range of changes that may not have been invalidated")
+                .tags(tags).register(meters);
         Gauge.builder("redis_stream_length", () -> stats.length()).tags(tags).register(meters);
         Gauge.builder("redis_stream_group_lag", () -> stats.lag()).tags(tags).register(meters);
         Gauge.builder("redis_stream_group_pending", () -> stats.pending()).tags(tags).register(meters);
@@ -101,6 +113,9 @@ public class RedisStreamConsumer extends DefaultConsumer {
         statsSampler.scheduleWithFixedDelay(() -> {
             try {
                 stats = client.stats(config.getStream(), config.getGroup());
+                if (stats.doneBeforeMs() >= 0) {
+                    doneBeforeMs = stats.doneBeforeMs();
+                }
             } catch (RuntimeException e) {
                 // the read loops report Redis failures
             }
@@ -108,6 +123,9 @@ public class RedisStreamConsumer extends DefaultConsumer {
         healthCheck = new RedisStreamHealthCheck("consumer-" + config.getStream() + "-" + config.getGroup(), () -> {
             if (failure != null) {
                 return failure;
+            }
+            if (evictionGuard.problem() != null) {
+                return evictionGuard.problem();
             }
             if (config.getMaxLag() > 0 && stats.lag() > config.getMaxLag()) {
                 return "group " + config.getGroup() + " lags " + stats.lag() + " entries (more than " + config.getMaxLag() + ")";
@@ -131,6 +149,9 @@ public class RedisStreamConsumer extends DefaultConsumer {
             getEndpoint().getCamelContext().getExecutorServiceManager().shutdownGraceful(executor);
             executor = null;
         }
+        if (evictionGuard != null) {
+            evictionGuard.stop(getEndpoint().getCamelContext());
+        }
         if (client != null) {
             client.close();
             client = null;
@@ -143,6 +164,8 @@ public class RedisStreamConsumer extends DefaultConsumer {
         private final Backoff backoff = new Backoff(config.getRetryInitialMs(), config.getRetryMaxMs());
         private long failingSince;
         private boolean groupReady;
+        /** The group existed once: found missing after, it vanished (a loss to report, not a first start). */
+        private boolean groupSeen;
         private boolean ownPendingDone;
         private String ownPendingCursor = "0-0";
         private String claimCursor = "0-0";
@@ -180,8 +203,11 @@ public class RedisStreamConsumer extends DefaultConsumer {
 
         private void poll() {
             if (!groupReady) {
-                client.ensureGroup(config.getStream(), config.getGroup());
+                if (client.ensureGroup(config.getStream(), config.getGroup()) && groupSeen) {
+                    groupVanished();
+                }
                 groupReady = true;
+                groupSeen = true;
             }
             if (!deferred.isEmpty() && deferred.peek().dueAt() <= System.currentTimeMillis()) {
                 secondPass(deferred.peek().messages());
@@ -327,6 +353,23 @@ public class RedisStreamConsumer extends DefaultConsumer {
         }
 
         private record Deferred(long dueAt, List<StreamMessage> messages) {
+        }
+
+        /**
+         * The stream or the group disappeared: entries unread or unacknowledged then are gone. Said at once, with
+         * the time from which changes may not have been invalidated (entry ids are the time they were written; the
+         * changes were committed a little before, by the pipeline's delay); the group is created again loudly.
+         */
+        private void groupVanished() {
+            vanished.increment();
+            long since = doneBeforeMs;
+            String from = since < 0 ? "the start of the stream (the group's progress had not been sampled yet)"
+                    : java.time.Instant.ofEpochMilli(since).toString() + " (changes committed from about "
+                            + java.time.Instant.ofEpochMilli(since - LOST_RANGE_MARGIN_MS) + ")";
+            LOG.error("Stream {} or its consumer group {} vanished from {} while the worker ran (evicted, FLUSHALL or"
+                    + " DEL): the invalidations written to it from {} on may be lost; invalidate those changes again."
+                    + " The group is created anew and reading goes on", config.getStream(), config.getGroup(), client,
+                    from);
         }
 
         private void failed(String what, Exception e) {

@@ -22,7 +22,8 @@ import redis.clients.jedis.exceptions.JedisException;
  * fields to every entry. While Redis fails the producer holds the exchange and
  * retries with bounded exponential backoff, logging once when Redis goes away and once when it is back, so a
  * batch is never dropped and its caller (the binlog reader) stops taking new events meanwhile. With a maxLen, the
- * stream is kept under it by trimming only what every consumer group acknowledged ({@link AcknowledgedTrimmer}).
+ * stream is kept under it by trimming only what every consumer group acknowledged ({@link AcknowledgedTrimmer}). A
+ * Redis that would evict the stream is refused ({@link EvictionGuard}).
  */
 public class RedisStreamProducer extends DefaultProducer {
 
@@ -33,6 +34,7 @@ public class RedisStreamProducer extends DefaultProducer {
     private volatile long unavailableSince;
     private Timer appendTimer;
     private RedisStreamHealthCheck healthCheck;
+    private EvictionGuard evictionGuard;
     private AcknowledgedTrimmer trimmer;
     private ScheduledExecutorService trimming;
 
@@ -50,6 +52,8 @@ public class RedisStreamProducer extends DefaultProducer {
     protected void doStart() throws Exception {
         super.doStart();
         client = getEndpoint().createClient(2, "redis-stream-producer");
+        evictionGuard = new EvictionGuard(client, config.getStream());
+        evictionGuard.start(getEndpoint().getCamelContext(), this, config.getEvictionCheckMs());
         appendTimer = Timer.builder("redis_stream_append").description("Time to append one batch (MULTI/EXEC)")
                 .tag("stream", config.getStream()).publishPercentileHistogram()
                 .register(StreamMeters.registry(getEndpoint().getCamelContext()));
@@ -58,6 +62,7 @@ public class RedisStreamProducer extends DefaultProducer {
         }
         healthCheck = new RedisStreamHealthCheck("producer-" + config.getStream(),
                 () -> unavailableSince != 0 ? "cannot write to Redis since " + java.time.Instant.ofEpochMilli(unavailableSince)
+                        : evictionGuard.problem() != null ? evictionGuard.problem()
                         : trimmer != null ? trimmer.problem() : null,
                 () -> Map.of("stream", config.getStream()));
         healthCheck.register(getEndpoint().getCamelContext());
@@ -86,6 +91,9 @@ public class RedisStreamProducer extends DefaultProducer {
         }
         if (trimming != null) {
             getEndpoint().getCamelContext().getExecutorServiceManager().shutdownNow(trimming);
+        }
+        if (evictionGuard != null) {
+            evictionGuard.stop(getEndpoint().getCamelContext());
         }
         if (client != null) {
             client.close();

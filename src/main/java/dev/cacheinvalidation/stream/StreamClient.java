@@ -80,14 +80,16 @@ public class StreamClient implements AutoCloseable {
         return written;
     }
 
-    /** Creates the group at the start of the stream (and the stream) unless it exists. */
-    public void ensureGroup(String stream, String group) {
+    /** Creates the group at the start of the stream (and the stream) unless it exists; true if it created it. */
+    public boolean ensureGroup(String stream, String group) {
         try {
             jedis().xgroupCreate(stream, group, new StreamEntryID(0, 0), true);
+            return true;
         } catch (JedisDataException e) {
             if (e.getMessage() == null || !e.getMessage().startsWith("BUSYGROUP")) {
                 throw e;
             }
+            return false;
         }
     }
 
@@ -174,22 +176,29 @@ public class StreamClient implements AutoCloseable {
         jedis().xack(stream, group, ids);
     }
 
-    /** Length of the stream and, for the group, entries not yet read (lag) and read but not acknowledged. */
+    /**
+     * Length of the stream and, for the group, entries not yet read (lag), read but not acknowledged, and the time
+     * (of the entry ids) before which every entry is acknowledged.
+     */
     public GroupStats stats(String stream, String group) {
         UnifiedJedis jedis = jedis();
         long length = jedis.xlen(stream);
         long lag = -1;
         long pending = -1;
+        long doneBeforeMs = -1;
         if (length > 0 || jedis.exists(stream)) {
             for (StreamGroupInfo info : jedis.xinfoGroups(stream)) {
                 if (info.getName().equals(group)) {
                     pending = info.getPending();
                     Object reported = info.getGroupInfo().get("lag");
                     lag = reported instanceof Long l ? l : -1;
+                    // entries before the oldest pending one, or up to the last delivered one, are acknowledged
+                    StreamEntryID done = pending > 0 ? jedis.xpending(stream, group).getMinId() : info.getLastDeliveredId();
+                    doneBeforeMs = done == null ? -1 : done.getTime();
                 }
             }
         }
-        return new GroupStats(length, lag, pending);
+        return new GroupStats(length, lag, pending, doneBeforeMs);
     }
 
     /** XLEN; 0 for a stream that does not exist. */
@@ -217,6 +226,19 @@ public class StreamClient implements AutoCloseable {
         return jedis().xtrim(stream, XTrimParams.xTrimParams().minId(minId.toString()));
     }
 
+    /**
+     * The {@code maxmemory-policy} of the Redis (of every master of a cluster), read from INFO memory, which managed
+     * Redis services answer where they disable CONFIG.
+     */
+    public List<String> evictionPolicies() {
+        List<String> policies = new ArrayList<>();
+        for (String info : redis.info("memory")) {
+            info.lines().filter(line -> line.startsWith("maxmemory_policy:"))
+                    .forEach(line -> policies.add(line.substring("maxmemory_policy:".length()).trim()));
+        }
+        return policies;
+    }
+
     /** The Redis it talks to, without its password. */
     @Override
     public String toString() {
@@ -228,8 +250,11 @@ public class StreamClient implements AutoCloseable {
         redis.close();
     }
 
-    /** Stream length, group lag (-1 when Redis cannot tell) and pending entries. */
-    public record GroupStats(long length, long lag, long pending) {
+    /**
+     * Stream length, group lag (-1 when Redis cannot tell), pending entries, and the entry time before which all are
+     * acknowledged (-1: no group).
+     */
+    public record GroupStats(long length, long lag, long pending, long doneBeforeMs) {
     }
 
     /** Entries taken over from idle consumers, how many times each was delivered, and where to continue. */

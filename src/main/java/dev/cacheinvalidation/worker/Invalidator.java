@@ -33,7 +33,7 @@ import org.slf4j.MarkerFactory;
  * every master. Entries that are not events with string keys are rejected one by one (header
  * {@link RedisStreamConstants#REJECTED}); a Redis error fails the whole batch so nothing is acknowledged. The second
  * pass of a batch (header {@link RedisStreamConstants#PASS} 2, the delayed second delete) deletes the same keys
- * again and counts them apart.
+ * again and counts them apart. The application's own keys ({@link OwnKeys}) are never deleted.
  */
 public class Invalidator extends ServiceSupport implements Processor, CamelContextAware {
 
@@ -53,6 +53,10 @@ public class Invalidator extends ServiceSupport implements Processor, CamelConte
     private RedisConnection cache;
     private Counter keysDeleted;
     private Counter keysDeletedAgain;
+    private Counter ownKeysSpared;
+    private List<String> streams = List.of();
+    private String connectorName;
+    private OwnKeys ownKeys;
     private Timer endToEnd;
 
     @Override
@@ -71,6 +75,9 @@ public class Invalidator extends ServiceSupport implements Processor, CamelConte
         keysDeleted = meters.counter("cache_invalidation_keys_deleted", "Cache keys deleted (patterns count once)");
         keysDeletedAgain = meters.counter("cache_invalidation_keys_redeleted",
                 "Cache keys deleted a second time, worker.redeleteAfterMs after the first (patterns count once)");
+        ownKeysSpared = meters.counter("cache_invalidation_own_keys_spared",
+                "Keys of the application's own that events named, plainly or by a pattern, and that were not deleted");
+        ownKeys = new OwnKeys(streams, connectorName);
         endToEnd = meters.timer("cache_invalidation_end_to_end",
                 "From the change in the binlog (server time, whole seconds) to the deletion of its keys");
         cache = RedisConnection.open(RedisAddress.parse(cacheUri, "CACHE_URI"), "invalidator", 10_000, 8)
@@ -104,9 +111,15 @@ public class Invalidator extends ServiceSupport implements Processor, CamelConte
                 rejected.put(message.id(), e.getMessage());
             }
         }
-        cache.unlink(plain);
+        Set<String> spared = new LinkedHashSet<>();
+        cache.unlink(ownKeys.without(new ArrayList<>(plain), spared));
         for (String pattern : patterns) {
-            cache.scan(pattern, scanCount, cache::unlink);
+            cache.scan(pattern, scanCount, page -> cache.unlink(ownKeys.without(page, spared)));
+        }
+        if (!spared.isEmpty()) {
+            ownKeysSpared.increment(spared.size());
+            LOG.warn("Not deleted, though events of this batch name them (plainly or by a pattern): {}, the"
+                    + " application's own keys (stream, dead letters, position, schema history)", spared);
         }
         if (Integer.valueOf(2).equals(exchange.getMessage().getHeader(RedisStreamConstants.PASS, Integer.class))) {
             keysDeletedAgain.increment(plain.size() + patterns.size());
@@ -130,6 +143,16 @@ public class Invalidator extends ServiceSupport implements Processor, CamelConte
     /** The Redis whose keys are deleted ({@code cache.uri}). */
     public void setCacheUri(String cacheUri) {
         this.cacheUri = cacheUri;
+    }
+
+    /** The streams the application keeps (the stream, the dead-letter streams): never deleted. */
+    public void setStreams(String streams) {
+        this.streams = List.of(streams.split(","));
+    }
+
+    /** The connector whose position and schema history may be in Redis ({@code cdc.name}): never deleted. */
+    public void setConnectorName(String connectorName) {
+        this.connectorName = connectorName;
     }
 
     /** Deletes wait until this many replicas have them (see {@link RedisConnection#waitForReplicas}). */
