@@ -1,0 +1,180 @@
+package dev.cacheinvalidation.health;
+
+import java.util.Map;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+
+import org.apache.camel.CamelContext;
+import org.apache.camel.CamelContextAware;
+import org.apache.camel.ServiceStatus;
+import org.apache.camel.health.HealthCheckRegistry;
+import org.apache.camel.health.HealthCheckResultBuilder;
+import org.apache.camel.impl.health.AbstractHealthCheck;
+import org.apache.camel.support.LifecycleStrategySupport;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The Debezium engine ends for good when it fails, at start (it cannot connect, or the connection is closed under
+ * it) or later (an error it does not retry), and the binlog route goes on as if nothing happened: a live process
+ * with a dead pipeline. camel-debezium runs the engine on a thread of its own, busy for as long as the engine
+ * runs; the watchdog looks at it every second. Idle for {@code restartAfterMs} while the route is started, the
+ * route is restarted, which starts a new engine from the saved position; while that fails, again after pauses that
+ * double up to {@value #MAX_PAUSE_MS} ms. An engine that only reconnects keeps its thread busy and is left to it.
+ * Ended for {@code deadAfterMs} in spite of the restarts (a cause that does not pass: a purged position, a changed
+ * password), liveness goes DOWN so that an orchestrator restarts the process, whose start-up check then says what
+ * is wrong.
+ */
+public class EngineWatchdog extends AbstractHealthCheck implements CamelContextAware {
+
+    private static final Logger LOG = LoggerFactory.getLogger(EngineWatchdog.class);
+    /** The thread pool camel-debezium runs the engine on. */
+    private static final String ENGINE_POOL = "DebeziumConsumer";
+
+    private CamelContext camelContext;
+    private String connectorName = "cache-invalidation";
+    private String routeId = "cdc-to-stream";
+    private static final long MAX_PAUSE_MS = 20_000;
+    private long restartAfterMs = 2_000;
+    private long deadAfterMs = 300_000;
+    private ScheduledExecutorService checks;
+    private volatile ThreadPoolExecutor enginePool;
+    private long missingSince;
+    private long nextRestartAt;
+    private long pauseMs;
+    private int restarts;
+    private volatile long deadSince;
+
+    public EngineWatchdog() {
+        super("cache-invalidation", "binlog-engine");
+    }
+
+    @Override
+    public boolean isReadiness() {
+        return false;
+    }
+
+    public void start() {
+        HealthCheckRegistry registry = HealthCheckRegistry.get(camelContext);
+        if (registry != null) {
+            registry.register(this);
+        }
+        // camel-debezium runs the engine on a single-thread pool of its own; idle, the engine's run() has returned
+        camelContext.addLifecycleStrategy(new LifecycleStrategySupport() {
+            @Override
+            public void onThreadPoolAdd(CamelContext context, ThreadPoolExecutor pool, String id, String sourceId,
+                    String routeId, String threadPoolProfileId) {
+                if (ENGINE_POOL.equals(threadPoolProfileId)) {
+                    enginePool = pool;
+                }
+            }
+        });
+        checks = camelContext.getExecutorServiceManager().newSingleThreadScheduledExecutor(this, "engine-watchdog");
+        checks.scheduleWithFixedDelay(this::check, 1, 1, TimeUnit.SECONDS);
+    }
+
+    public void stop() {
+        if (checks != null) {
+            camelContext.getExecutorServiceManager().shutdownNow(checks);
+        }
+        HealthCheckRegistry registry = HealthCheckRegistry.get(camelContext);
+        if (registry != null) {
+            registry.unregister(this);
+        }
+    }
+
+    void check() {
+        try {
+            if (camelContext.isStopping() || camelContext.getRouteController().getRouteStatus(routeId) != ServiceStatus.Started) {
+                missingSince = 0;
+                return;
+            }
+            long now = System.currentTimeMillis();
+            if (engineRuns()) {
+                if (missingSince != 0 && restarts > 0) {
+                    LOG.info("The binlog reader runs again after {} restart(s) of route {}", restarts, routeId);
+                }
+                missingSince = 0;
+                deadSince = 0;
+                restarts = 0;
+                pauseMs = 0;
+                return;
+            }
+            if (missingSince == 0) {
+                missingSince = now;
+                nextRestartAt = now + restartAfterMs;
+                return;
+            }
+            if (deadSince == 0 && now - missingSince >= restartAfterMs) {
+                deadSince = missingSince;
+            }
+            if (now >= nextRestartAt) {
+                restart(now);
+            }
+        } catch (RuntimeException e) {
+            LOG.warn("The binlog reader's watchdog failed a check: {}", e.getMessage());
+        }
+    }
+
+    private void restart(long now) {
+        restarts++;
+        pauseMs = pauseMs == 0 ? Math.min(MAX_PAUSE_MS, restartAfterMs) : Math.min(MAX_PAUSE_MS, pauseMs * 2);
+        nextRestartAt = now + pauseMs;
+        LOG.warn("The binlog reader's engine is not running (not for {} s; Debezium's error is logged above): restarting"
+                + " route {} from the saved position (restart {}; the next in {} s if it fails again)",
+                (now - missingSince) / 1000, routeId, restarts, pauseMs / 1000);
+        try {
+            camelContext.getRouteController().stopRoute(routeId);
+            camelContext.getRouteController().startRoute(routeId);
+        } catch (Exception e) {
+            LOG.warn("Restarting route {} failed: {}", routeId, e.getMessage());
+        }
+    }
+
+    /** The engine's thread is busy: its run() has not returned (it starts, recovers, snapshots or streams). */
+    private boolean engineRuns() {
+        ThreadPoolExecutor pool = enginePool;
+        return pool == null || pool.isShutdown() || pool.getActiveCount() > 0;
+    }
+
+    @Override
+    protected void doCall(HealthCheckResultBuilder builder, Map<String, Object> options) {
+        builder.detail("connector", connectorName).detail("restarts", restarts);
+        long dead = deadSince;
+        if (deadAfterMs > 0 && dead != 0 && System.currentTimeMillis() - dead >= deadAfterMs) {
+            builder.message("the binlog reader's engine has not run since " + java.time.Instant.ofEpochMilli(dead)
+                    + " in spite of " + restarts + " restarts").down();
+        } else {
+            builder.up();
+        }
+    }
+
+    @Override
+    public void setCamelContext(CamelContext camelContext) {
+        this.camelContext = camelContext;
+    }
+
+    @Override
+    public CamelContext getCamelContext() {
+        return camelContext;
+    }
+
+    public void setConnectorName(String connectorName) {
+        this.connectorName = connectorName;
+    }
+
+    public void setRouteId(String routeId) {
+        this.routeId = routeId;
+    }
+
+    /** The engine ended this long ago: the route is restarted. */
+    public void setRestartAfterMs(long restartAfterMs) {
+        this.restartAfterMs = restartAfterMs;
+    }
+
+    /** Not running this long in spite of restarts: liveness DOWN (0: never). */
+    public void setDeadAfterMs(long deadAfterMs) {
+        this.deadAfterMs = deadAfterMs;
+    }
+}
