@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 import dev.cacheinvalidation.event.ChangeEvent;
+import dev.cacheinvalidation.event.EventSize;
 
 /**
  * Whole source transactions, in binlog order, handed to the JavaScript together. It also remembers which records
@@ -20,9 +21,11 @@ public class EventBatch {
     private int transactions;
     private boolean splitTransaction;
     private long serial = -1;
+    private long bytes;
 
     void add(ChangeEvent event, long sequence) {
         events.add(event);
+        bytes += EventSize.of(event);
         cover(sequence);
     }
 
@@ -33,6 +36,7 @@ public class EventBatch {
     /** A whole transaction, or the last slice of one written in slices: its records are delivered with it. */
     void append(OpenTransaction transaction) {
         events.addAll(transaction.events());
+        bytes += transaction.bytes();
         sequences.cover(transaction.sequences());
         transactions++;
         if (transaction.isContinuation()) {
@@ -46,6 +50,7 @@ public class EventBatch {
      */
     void appendSlice(OpenTransaction transaction) {
         events.addAll(transaction.events());
+        bytes += transaction.bytes();
         splitTransaction = true;
     }
 
@@ -71,6 +76,11 @@ public class EventBatch {
 
     public int size() {
         return events.size();
+    }
+
+    /** About how many bytes its events take ({@link EventSize}). */
+    public long bytes() {
+        return bytes;
     }
 
     public boolean isEmpty() {

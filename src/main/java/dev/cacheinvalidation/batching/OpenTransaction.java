@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 import dev.cacheinvalidation.event.ChangeEvent;
+import dev.cacheinvalidation.event.EventSize;
 
 /** The events of a transaction whose END has not been seen yet. */
 final class OpenTransaction {
@@ -12,6 +13,7 @@ final class OpenTransaction {
     private final boolean continuation;
     private final List<ChangeEvent> events = new ArrayList<>();
     private final SequenceRange sequences = new SequenceRange();
+    private long bytes;
 
     OpenTransaction(String id) {
         this(id, false);
@@ -43,7 +45,13 @@ final class OpenTransaction {
 
     void add(ChangeEvent event, long sequence) {
         events.add(event);
+        bytes += EventSize.of(event);
         cover(sequence);
+    }
+
+    /** About how many bytes its events take ({@link EventSize}). */
+    long bytes() {
+        return bytes;
     }
 
     void cover(long sequence) {

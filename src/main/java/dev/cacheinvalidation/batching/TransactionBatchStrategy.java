@@ -13,11 +13,12 @@ import org.slf4j.LoggerFactory;
 /**
  * Groups source changes into {@link EventBatch}es of whole transactions for the aggregator EIP.
  * <p>
- * A batch is ready ({@link #isBatchReady}, the aggregate step's completion predicate) once it holds {@code maxEvents} events; the
+ * A batch is ready ({@link #isBatchReady}, the aggregate step's completion predicate) once it holds {@code maxEvents} events
+ * (or {@code maxBytes} bytes of them); the
  * aggregator's completion interval closes it earlier on time. Events of a transaction whose END has not arrived
  * are held here, outside the batch, so a completion by time never cuts a transaction. A transaction is only cut
- * when it grows beyond {@code hardCap} events, with a warning; a transaction larger than {@code maxEvents} makes
- * one larger batch.
+ * when it grows beyond {@code hardCap} events or {@code maxBytes} bytes, with a warning; a transaction larger than
+ * {@code maxEvents} makes one larger batch.
  * <p>
  * Transaction boundaries arrive as BEGIN and END records that both carry the transaction id: the first one seen
  * for an id opens it, the second closes it. Changes outside any transaction (snapshot reads, servers without
@@ -33,6 +34,7 @@ public class TransactionBatchStrategy implements AggregationStrategy, Predicate 
 
     private int maxEvents = 100;
     private int hardCap = 10_000;
+    private long maxBytes = 4L << 20;
     private OpenTransaction open;
     /** The serial number of the next completed batch. */
     private long completed;
@@ -45,7 +47,7 @@ public class TransactionBatchStrategy implements AggregationStrategy, Predicate 
         EventBatch batch = oldExchange == null ? new EventBatch() : oldExchange.getProperty(EventBatch.PROPERTY, EventBatch.class);
         add(batch, newExchange.getMessage().getBody(SourceChange.class), sequenceOf(newExchange));
         group.setProperty(EventBatch.PROPERTY, batch);
-        group.setProperty(READY_PROPERTY, batch.size() >= maxEvents);
+        group.setProperty(READY_PROPERTY, batch.size() >= maxEvents || batch.bytes() >= maxBytes);
         group.getMessage().setBody(batch);
         return group;
     }
@@ -107,10 +109,11 @@ public class TransactionBatchStrategy implements AggregationStrategy, Predicate 
                 open.add(event.tx() == null ? withTx(event, open.id()) : event, sequence);
                 if (ChangeEvent.TABLE_CHANGE.equals(event.op())) {
                     endByStatement(batch); // TRUNCATE and DROP TABLE are DDL statements
-                } else if (open.size() >= hardCap) {
+                } else if (open.size() >= hardCap || open.bytes() >= maxBytes) {
                     if (!open.isContinuation()) {
-                        LOG.info("Transaction {} exceeds {} events: writing it in slices of {}, in order; its position"
-                                + " is saved after the last one", open.id(), hardCap, hardCap);
+                        LOG.info("Transaction {} exceeds {} events or {} bytes: writing it in slices of {} events or"
+                                + " {} bytes at most, in order; its position is saved after the last one", open.id(),
+                                hardCap, maxBytes, hardCap, maxBytes);
                     }
                     batch.appendSlice(open);
                     open = open.continuation();
@@ -166,6 +169,22 @@ public class TransactionBatchStrategy implements AggregationStrategy, Predicate 
             throw new IllegalArgumentException("batch.maxEvents must be at least 1, was " + maxEvents);
         }
         this.maxEvents = maxEvents;
+    }
+
+    public long getMaxBytes() {
+        return maxBytes;
+    }
+
+    /**
+     * A batch is ready at this many bytes of events ({@link dev.cacheinvalidation.event.EventSize}) as at
+     * {@code maxEvents}, and a transaction above it is written in slices as above {@code hardCap}: wide rows make
+     * smaller batches, so what the script and the writer hold stays bounded in bytes.
+     */
+    public void setMaxBytes(long maxBytes) {
+        if (maxBytes < 1) {
+            throw new IllegalArgumentException("batch.maxBytes must be at least 1, was " + maxBytes);
+        }
+        this.maxBytes = maxBytes;
     }
 
     public int getHardCap() {

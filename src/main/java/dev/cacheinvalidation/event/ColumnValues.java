@@ -28,18 +28,39 @@ public final class ColumnValues {
     }
 
     public static Map<String, Object> toMap(Struct row) {
+        return toMap(row, Integer.MAX_VALUE);
+    }
+
+    /**
+     * The same, with every text value longer than {@code maxLength} characters, and every binary value longer than
+     * {@code maxLength} bytes, cut to that length and marked ({@link #truncated}): a column of megabytes (an
+     * article's body, a JSON document) reaches the script bounded instead of filling the heap.
+     */
+    public static Map<String, Object> toMap(Struct row, int maxLength) {
         if (row == null) {
             return null;
         }
         List<Field> fields = row.schema().fields();
         Map<String, Object> map = new LinkedHashMap<>(fields.size() * 2);
         for (Field field : fields) {
-            map.put(field.name(), toJsonValue(field.schema(), row.get(field)));
+            map.put(field.name(), toJsonValue(field.schema(), row.get(field), maxLength));
         }
         return map;
     }
 
+    /** A value cut to {@code maxLength}: its first characters, then a marker with the original length. */
+    static String truncated(String value, int maxLength, long originalLength) {
+        return value.substring(0, Math.min(value.length(), maxLength)) + TRUNCATED_MARK + originalLength + ")";
+    }
+
+    /** Follows a value cut to the length limit, before its original length and a closing parenthesis. */
+    public static final String TRUNCATED_MARK = "...(truncated, length ";
+
     static Object toJsonValue(Schema schema, Object value) {
+        return toJsonValue(schema, value, Integer.MAX_VALUE);
+    }
+
+    static Object toJsonValue(Schema schema, Object value, int maxLength) {
         if (value == null) {
             return null;
         }
@@ -76,18 +97,26 @@ public final class ColumnValues {
             }
         }
         return switch (schema.type()) {
-            case BYTES -> Base64.getEncoder().encodeToString(bytes(value));
-            case STRUCT -> toMap((Struct) value);
+            case BYTES -> {
+                byte[] bytes = bytes(value);
+                yield bytes.length <= maxLength ? Base64.getEncoder().encodeToString(bytes)
+                        : truncated(Base64.getEncoder().encodeToString(java.util.Arrays.copyOf(bytes, maxLength)),
+                                Integer.MAX_VALUE, bytes.length);
+            }
+            case STRING -> value instanceof String text && text.length() > maxLength
+                    ? truncated(text, maxLength, text.length()) : value;
+            case STRUCT -> toMap((Struct) value, maxLength);
             case ARRAY -> {
                 List<Object> list = new ArrayList<>();
                 for (Object item : (List<?>) value) {
-                    list.add(toJsonValue(schema.valueSchema(), item));
+                    list.add(toJsonValue(schema.valueSchema(), item, maxLength));
                 }
                 yield list;
             }
             case MAP -> {
                 Map<String, Object> map = new LinkedHashMap<>();
-                ((Map<?, ?>) value).forEach((k, v) -> map.put(String.valueOf(k), toJsonValue(schema.valueSchema(), v)));
+                ((Map<?, ?>) value).forEach((k, v) -> map.put(String.valueOf(k),
+                        toJsonValue(schema.valueSchema(), v, maxLength)));
                 yield map;
             }
             case FLOAT32, FLOAT64 -> {

@@ -10,16 +10,34 @@ import org.apache.camel.Processor;
 import org.apache.camel.component.debezium.DebeziumConstants;
 import org.apache.kafka.connect.data.Struct;
 
-/** Turns the exchange of the {@code debezium-mysql:} consumer into a {@link SourceChange} body. */
+/**
+ * Turns the exchange of the {@code debezium-mysql:} consumer into a {@link SourceChange} body. Text and binary
+ * values longer than {@code maxValueLength} are cut to it, marked ({@link ColumnValues#toMap(Struct, int)}).
+ */
 public class DebeziumChangeMapper implements Processor {
+
+    private int maxValueLength = Integer.MAX_VALUE;
 
     @Override
     public void process(Exchange exchange) {
         Message in = exchange.getMessage();
-        in.setBody(map(in));
+        in.setBody(map(in, maxValueLength));
+    }
+
+    /** The longest text (characters) or binary (bytes) value kept whole ({@code cdc.maxValueLength}). */
+    public void setMaxValueLength(int maxValueLength) {
+        if (maxValueLength < 1) {
+            throw new dev.cacheinvalidation.config.ConfigurationException(
+                    "cdc.maxValueLength must be at least 1, was " + maxValueLength);
+        }
+        this.maxValueLength = maxValueLength;
     }
 
     static SourceChange map(Message in) {
+        return map(in, Integer.MAX_VALUE);
+    }
+
+    static SourceChange map(Message in, int maxValueLength) {
         String identifier = in.getHeader(DebeziumConstants.HEADER_IDENTIFIER, String.class);
         String operation = in.getHeader(DebeziumConstants.HEADER_OPERATION, String.class);
         Object body = in.getBody();
@@ -31,25 +49,32 @@ public class DebeziumChangeMapper implements Processor {
         String ddl = in.getHeader(DebeziumConstants.HEADER_DDL_SQL, String.class);
         if (ddl != null && isDropTable(ddl) && isStreamed(source)) {
             // Debezium gives each dropped table a schema change of its own, naming it in the source block
-            return toEvent(ChangeEvent.TABLE_CHANGE, source, null, null);
+            return toEvent(ChangeEvent.TABLE_CHANGE, source, null, null, maxValueLength);
         }
         if (operation == null || ddl != null) {
             return new SkippedRecord(identifier == null ? "record without operation" : "schema change on " + identifier,
                     ddl != null);
         }
         return toEvent(operation, source, in.getHeader(DebeziumConstants.HEADER_BEFORE, Struct.class),
-                body instanceof Struct after ? after : null);
+                body instanceof Struct after ? after : null, maxValueLength);
     }
 
     /** The mapping proper, from the parts of a Debezium change record. */
     public static ChangeEvent toEvent(String operation, Map<String, Object> source, Struct before, Struct after) {
+        return toEvent(operation, source, before, after, Integer.MAX_VALUE);
+    }
+
+    /** The same, with values longer than {@code maxValueLength} cut. */
+    public static ChangeEvent toEvent(String operation, Map<String, Object> source, Struct before, Struct after,
+            int maxValueLength) {
         Map<String, Object> src = source == null ? Map.of() : source;
         String table = src.get("db") + "." + src.get("table");
         String gtid = string(src.get("gtid"));
         ChangeEvent.SourcePosition position = new ChangeEvent.SourcePosition(string(src.get("file")),
                 longValue(src.get("pos")), intValue(src.get("row")), gtid, longValue(src.get("server_id")),
                 longValue(src.get("ts_ms")));
-        return new ChangeEvent(operation, table, ColumnValues.toMap(before), ColumnValues.toMap(after),
+        return new ChangeEvent(operation, table, ColumnValues.toMap(before, maxValueLength),
+                ColumnValues.toMap(after, maxValueLength),
                 new ArrayList<>(), position, gtid);
     }
 

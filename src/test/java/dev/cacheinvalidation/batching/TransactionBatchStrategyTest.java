@@ -8,6 +8,7 @@ import java.util.Random;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 import dev.cacheinvalidation.event.ChangeEvent;
+import dev.cacheinvalidation.event.EventSize;
 import dev.cacheinvalidation.event.SkippedRecord;
 import dev.cacheinvalidation.event.SourceChange;
 import dev.cacheinvalidation.event.TransactionBoundary;
@@ -289,6 +290,26 @@ class TransactionBatchStrategyTest {
         assertThat(batches).allSatisfy(b -> assertThat(b.size()).isLessThanOrEqualTo(50));
         assertThat(batches.get(0).containsSplitTransaction()).isTrue();
         assertThat(batches.get(0).size()).isEqualTo(50);
+        assertThat(aggregator.allEmittedEvents()).as("nothing lost, nothing repeated, in order")
+                .containsExactlyElementsOf(offered);
+    }
+
+    @Test
+    void wideEventsMakeBatchesAndSlicesOfAtMostMaxBytes() {
+        Aggregator aggregator = new Aggregator(1000, 1000);
+        long eventBytes = EventSize.of(change("tx-probe"));
+        offered.clear();
+        aggregator.strategy.setMaxBytes(10 * eventBytes);
+
+        aggregator.changes(null, 25);
+        aggregator.transaction("tx-wide", 35);
+        aggregator.intervalCompletion();
+
+        // a slice joins the batch being filled, as a slice above hardCap does: a batch holds at most maxBytes and a slice
+        List<EventBatch> batches = aggregator.withEvents();
+        assertThat(batches).allSatisfy(b -> assertThat(b.bytes()).isLessThanOrEqualTo(2 * 10 * eventBytes));
+        assertThat(batches).extracting(EventBatch::size).containsExactly(10, 10, 15, 10, 10, 5);
+        assertThat(batches.get(2).containsSplitTransaction()).isTrue();
         assertThat(aggregator.allEmittedEvents()).as("nothing lost, nothing repeated, in order")
                 .containsExactlyElementsOf(offered);
     }

@@ -250,4 +250,27 @@ class ColumnValuesTest {
         assertThat(map.get("line")).isEqualTo(Map.of("amount", "2.5"));
         assertThat(map.get("prices")).isEqualTo(List.of("1.00", "99999999999999999.99"));
     }
+
+    @Test
+    void textAndBinaryLongerThanTheLimitAreCutAndMarkedWithTheirLength() {
+        Schema row = SchemaBuilder.struct().field("id", Schema.INT32_SCHEMA).field("body", Schema.STRING_SCHEMA)
+                .field("short", Schema.STRING_SCHEMA).field("blob", Schema.BYTES_SCHEMA).build();
+        Struct struct = new Struct(row).put("id", 7).put("body", "x".repeat(1000)).put("short", "kept")
+                .put("blob", new byte[300]);
+
+        Map<String, Object> map = ColumnValues.toMap(struct, 10);
+
+        assertThat(map.get("id")).isEqualTo(7);
+        assertThat(map.get("body")).isEqualTo("xxxxxxxxxx...(truncated, length 1000)");
+        assertThat(map.get("short")).isEqualTo("kept");
+        assertThat(map.get("blob")).isEqualTo("AAAAAAAAAAAAAA==...(truncated, length 300)");
+    }
+
+    @Test
+    void valuesAtTheLimitStayWhole() {
+        Schema row = SchemaBuilder.struct().field("body", Schema.STRING_SCHEMA).build();
+
+        assertThat(ColumnValues.toMap(new Struct(row).put("body", "x".repeat(10)), 10).get("body"))
+                .isEqualTo("x".repeat(10));
+    }
 }
