@@ -22,6 +22,7 @@ public class EventBatch {
     private boolean splitTransaction;
     private long serial = -1;
     private long bytes;
+    private int rereads;
 
     void add(ChangeEvent event, long sequence) {
         events.add(event);
@@ -56,6 +57,19 @@ public class EventBatch {
 
     void countTransaction() {
         transactions++;
+    }
+
+    /** An event read a second time (see {@link OpenTransaction#alreadyHas}): admitted, never written. */
+    void countReread() {
+        rereads++;
+    }
+
+    /**
+     * The row changes it accounts for as it leaves: its events and those read a second time that it absorbed,
+     * each of which entered the pipeline as a change in flight.
+     */
+    public int admitted() {
+        return events.size() + rereads;
     }
 
     void numbered(long serial) {

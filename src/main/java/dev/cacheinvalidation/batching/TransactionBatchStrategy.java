@@ -36,6 +36,8 @@ public class TransactionBatchStrategy implements AggregationStrategy, Predicate 
     private int hardCap = 10_000;
     private long maxBytes = 4L << 20;
     private OpenTransaction open;
+    /** The transaction closed last, in case it is read again after a reconnect (see {@link #readAgain}). */
+    private OpenTransaction closed;
     /** The serial number of the next completed batch. */
     private long completed;
     /** The transaction a DDL statement ended, in case its END still comes. */
@@ -92,8 +94,14 @@ public class TransactionBatchStrategy implements AggregationStrategy, Predicate 
             } else if (open != null && open.id().equals(boundary.transactionId())) {
                 open.cover(sequence);
                 batch.append(open);
+                closed = open;
                 open = null;
+            } else if (open == null && closed != null && closed.id().equals(boundary.transactionId())) {
+                // the END of a transaction read again after a reconnect, whose BEGIN, sent again, closed it early
+                batch.cover(sequence);
+                closed = null;
             } else {
+                closed = null;
                 if (open != null) {
                     LOG.warn("Transaction {} had no END before transaction {} began", open.id(), boundary.transactionId());
                     batch.append(open);
@@ -102,9 +110,22 @@ public class TransactionBatchStrategy implements AggregationStrategy, Predicate 
                 open.cover(sequence);
             }
         } else if (change instanceof ChangeEvent event) {
+            if (open == null && closed != null && closed.id().equals(event.tx())) {
+                if (closed.alreadyHas(event)) {
+                    readAgain(closed, batch);
+                    batch.cover(sequence);
+                    return;
+                }
+                // the rest of a transaction read again after a reconnect: its BEGIN, sent again, looked like its END
+                open = closed.reopened();
+                closed = null;
+            }
             if (open == null) {
                 batch.add(event, sequence);
                 batch.countTransaction();
+            } else if ((event.tx() == null || event.tx().equals(open.id())) && open.alreadyHas(event)) {
+                readAgain(open, batch);
+                open.cover(sequence);
             } else if (event.tx() == null || event.tx().equals(open.id())) {
                 open.add(event.tx() == null ? withTx(event, open.id()) : event, sequence);
                 if (ChangeEvent.TABLE_CHANGE.equals(event.op())) {
@@ -137,6 +158,19 @@ public class TransactionBatchStrategy implements AggregationStrategy, Predicate 
         } else {
             throw new IllegalArgumentException("Not a source change: " + change);
         }
+    }
+
+    /**
+     * An event of this transaction that is here already: the binlog reader reconnected inside the transaction and
+     * reads it again from its start (Debezium resumes after the last whole transaction). It is not written twice
+     * (its record is covered by the caller), and it leaves the changes in flight with the batch.
+     */
+    private static void readAgain(OpenTransaction transaction, EventBatch batch) {
+        if (transaction.firstReread()) {
+            LOG.info("Transaction {} is read again from its start (the binlog reader reconnected inside it): its"
+                    + " events already read are not written twice", transaction.id());
+        }
+        batch.countReread();
     }
 
     /** A DDL statement commits by itself and the binlog has no END for it: its transaction ends here. */

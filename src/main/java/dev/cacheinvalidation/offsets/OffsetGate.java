@@ -161,7 +161,7 @@ public final class OffsetGate implements Processor, CamelContextAware {
             throw new IllegalStateException("the offset gate's handOver step must follow the aggregate step,"
                     + " whose exchange carries the batch");
         }
-        int events = batch.size();
+        int events = batch.admitted();
         eventsInFlight.handedOver(events);
         batchesInFlight.incrementAndGet();
         exchange.getExchangeExtension().addOnCompletion(new SynchronizationAdapter() {

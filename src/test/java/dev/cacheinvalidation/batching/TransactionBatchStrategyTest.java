@@ -315,6 +315,60 @@ class TransactionBatchStrategyTest {
     }
 
     @Test
+    void aTransactionReadAgainFromItsStartAfterAReconnectIsWrittenOnceAndItsRecordsCovered() {
+        Aggregator aggregator = new Aggregator(100, 50);
+        aggregator.begin("tx-reread");
+        aggregator.changes("tx-reread", 70);
+        // the reader reconnects: Debezium resumes after the last whole transaction, without a second BEGIN
+        List<ChangeEvent> firstRead = List.copyOf(offered);
+        firstRead.forEach(aggregator::offer);
+        aggregator.changes("tx-reread", 30);
+        aggregator.end("tx-reread");
+        aggregator.intervalCompletion();
+
+        assertThat(aggregator.allEmittedEvents()).as("each event once, in order").containsExactlyElementsOf(offered);
+        assertThat(aggregator.emitted.stream().mapToInt(EventBatch::admitted).sum()).as("every admitted change released")
+                .isEqualTo(170);
+        assertThat(aggregator.emitted.stream().mapToLong(EventBatch::lastSequence).max().orElse(-1))
+                .as("the records read again are covered: the position moves past them").isEqualTo(aggregator.sequence);
+    }
+
+    @Test
+    void aTransactionWhoseBeginIsSentAgainAfterAReconnectIsWrittenOnceAndEndsAtItsRealEnd() {
+        Aggregator aggregator = new Aggregator(1000, 1000);
+        aggregator.begin("tx-again");
+        aggregator.changes("tx-again", 71);
+        List<ChangeEvent> firstRead = List.copyOf(offered);
+        aggregator.begin("tx-again"); // sent again after the reconnect: it looks like the END
+        firstRead.forEach(aggregator::offer);
+        aggregator.changes("tx-again", 29);
+        aggregator.end("tx-again");
+        aggregator.transaction("tx-next", 3);
+        aggregator.intervalCompletion();
+
+        assertThat(aggregator.allEmittedEvents()).as("each event once, in order").containsExactlyElementsOf(offered);
+        assertThat(aggregator.emitted.stream().mapToInt(EventBatch::admitted).sum()).isEqualTo(71 + 71 + 29 + 3);
+        assertThat(aggregator.emitted.stream().mapToLong(EventBatch::lastSequence).max().orElse(-1))
+                .isEqualTo(aggregator.sequence);
+        assertThat(aggregator.strategy.hasOpenTransaction()).isFalse();
+    }
+
+    @Test
+    void eventsReadAgainFromAnotherServerAtOtherPlacesAreKept() {
+        Aggregator aggregator = new Aggregator(100, 1000);
+        aggregator.begin("tx-failover");
+        aggregator.changes("tx-failover", 10);
+        List<ChangeEvent> elsewhere = offered.stream().map(e -> new ChangeEvent(e.op(), e.table(), e.before(), e.after(),
+                e.tags(), new ChangeEvent.SourcePosition("other-bin.000001", e.source().pos(), 0, e.tx(), 2L, 0L), e.tx()))
+                .toList();
+        elsewhere.forEach(aggregator::offer);
+        aggregator.end("tx-failover");
+        aggregator.intervalCompletion();
+
+        assertThat(aggregator.allEmittedEvents()).hasSize(20);
+    }
+
+    @Test
     void partsOfASplitTransactionFillBatchesUpToMaxEvents() {
         Aggregator aggregator = new Aggregator(100, 50);
 
