@@ -8,7 +8,6 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -49,7 +48,7 @@ class BulkChangeIT {
         int first = 7_000_001;
         int rows = 50_000;
         String stream = "bulk-it:tx:" + System.nanoTime();
-        ensureUsers(first, rows);
+        UserInserts.ensure(servers, first, rows);
         List<String> keys = userKeys(first, rows);
         Map<String, String> props = props("bulk-tx", stream, 10_000);
         try (Jedis jedis = servers.redis();
@@ -77,7 +76,7 @@ class BulkChangeIT {
         int rows = 20_000;
         int bound = 5_000;
         String stream = "bulk-it:backlog:" + System.nanoTime();
-        ensureUsers(first, rows);
+        UserInserts.ensure(servers, first, rows);
         List<String> keys = userKeys(first, rows);
         Map<String, String> props = props("bulk-backlog", stream, bound);
         int port = AppProcess.freePort();
@@ -131,24 +130,6 @@ class BulkChangeIT {
 
     private Map<String, String> env() {
         return Map.of("MYSQL_DSN", servers.mysqlDsn(), "REDIS_URI", servers.redisUri());
-    }
-
-    private void ensureUsers(int first, int count) throws Exception {
-        try (Connection db = servers.admin();
-                PreparedStatement insert = db.prepareStatement("INSERT IGNORE INTO users (id, email, name) VALUES (?, ?, ?)")) {
-            db.setAutoCommit(false);
-            for (int id = first; id < first + count; id++) {
-                insert.setInt(1, id);
-                insert.setString(2, "bulk" + id + "@example.com");
-                insert.setString(3, "bulk");
-                insert.addBatch();
-                if ((id - first) % 1000 == 999) {
-                    insert.executeBatch();
-                }
-            }
-            insert.executeBatch();
-            db.commit();
-        }
     }
 
     /** One UPDATE over the id range, one transaction, with a name it did not have before. */

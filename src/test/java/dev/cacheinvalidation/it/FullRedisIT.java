@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.List;
@@ -33,7 +32,7 @@ class FullRedisIT {
     @Test
     void aFullNoevictionRedisHoldsThePipelineAndEveryChangeEndsInTheStreamOnce() throws Exception {
         TestServers servers = TestServers.local();
-        ensureUsers(servers);
+        UserInserts.ensure(servers, FIRST, ROWS);
         try (LocalRedis redis = LocalRedis.start(dir.resolve("redis"), List.of("maxmemory 64mb",
                 "maxmemory-policy noeviction")); Jedis jedis = redis.client()) {
             Map<String, String> props = RunningApp.defaults(servers, "full-redis-it", dir.resolve("data"));
@@ -92,24 +91,6 @@ class FullRedisIT {
                 return written + 500;
             }
             written += 500;
-        }
-    }
-
-    private static void ensureUsers(TestServers servers) throws Exception {
-        try (Connection db = servers.admin();
-                PreparedStatement insert = db.prepareStatement("INSERT IGNORE INTO users (id, email, name) VALUES (?, ?, ?)")) {
-            db.setAutoCommit(false);
-            for (int id = FIRST; id < FIRST + ROWS; id++) {
-                insert.setInt(1, id);
-                insert.setString(2, "full" + id + "@example.com");
-                insert.setString(3, "full");
-                insert.addBatch();
-                if ((id - FIRST) % 1000 == 999) {
-                    insert.executeBatch();
-                }
-            }
-            insert.executeBatch();
-            db.commit();
         }
     }
 }

@@ -53,6 +53,25 @@ public final class UserInserts {
         return keys;
     }
 
+    /** Users {@code first} to {@code first + count - 1}, inserted where missing (INSERT IGNORE), in one transaction. */
+    public static void ensure(TestServers servers, int first, int count) throws Exception {
+        try (Connection db = servers.admin();
+                PreparedStatement insert = db.prepareStatement("INSERT IGNORE INTO users (id, email, name) VALUES (?, ?, ?)")) {
+            db.setAutoCommit(false);
+            for (int id = first; id < first + count; id++) {
+                insert.setInt(1, id);
+                insert.setString(2, "u" + id + "@example.com");
+                insert.setString(3, "user");
+                insert.addBatch();
+                if ((id - first) % 1000 == 999) {
+                    insert.executeBatch();
+                }
+            }
+            insert.executeBatch();
+            db.commit();
+        }
+    }
+
     /** Inserts the users from {@code from} (inclusive) to {@code to} (exclusive) of the range. */
     public void insert(TestServers servers, int from, int to, int perTransaction) throws Exception {
         try (Connection db = servers.admin();
