@@ -31,19 +31,19 @@ public class EngineWatchdog extends AbstractHealthCheck implements CamelContextA
     private static final Logger LOG = LoggerFactory.getLogger(EngineWatchdog.class);
     /** The thread pool camel-debezium runs the engine on. */
     private static final String ENGINE_POOL = "DebeziumConsumer";
+    private static final long MAX_PAUSE_MS = 20_000;
 
     private CamelContext camelContext;
     private String connectorName = "cache-invalidation";
     private String routeId = "cdc-to-stream";
-    private static final long MAX_PAUSE_MS = 20_000;
     private long restartAfterMs = 2_000;
     private long deadAfterMs = 300_000;
     private ScheduledExecutorService checks;
     private volatile ThreadPoolExecutor enginePool;
-    private long missingSince;
+    private long idleSince;
     private long nextRestartAt;
     private long pauseMs;
-    private int restarts;
+    private volatile int restarts;
     private volatile long deadSince;
 
     public EngineWatchdog() {
@@ -87,27 +87,27 @@ public class EngineWatchdog extends AbstractHealthCheck implements CamelContextA
     void check() {
         try {
             if (camelContext.isStopping() || camelContext.getRouteController().getRouteStatus(routeId) != ServiceStatus.Started) {
-                missingSince = 0;
+                idleSince = 0;
                 return;
             }
             long now = System.currentTimeMillis();
             if (engineRuns()) {
-                if (missingSince != 0 && restarts > 0) {
+                if (idleSince != 0 && restarts > 0) {
                     LOG.info("The binlog reader runs again after {} restart(s) of route {}", restarts, routeId);
                 }
-                missingSince = 0;
+                idleSince = 0;
                 deadSince = 0;
                 restarts = 0;
                 pauseMs = 0;
                 return;
             }
-            if (missingSince == 0) {
-                missingSince = now;
+            if (idleSince == 0) {
+                idleSince = now;
                 nextRestartAt = now + restartAfterMs;
                 return;
             }
-            if (deadSince == 0 && now - missingSince >= restartAfterMs) {
-                deadSince = missingSince;
+            if (deadSince == 0 && now - idleSince >= restartAfterMs) {
+                deadSince = idleSince;
             }
             if (now >= nextRestartAt) {
                 restart(now);
@@ -123,7 +123,7 @@ public class EngineWatchdog extends AbstractHealthCheck implements CamelContextA
         nextRestartAt = now + pauseMs;
         LOG.warn("The binlog reader's engine is not running (not for {} s; Debezium's error is logged above): restarting"
                 + " route {} from the saved position (restart {}; the next in {} s if it fails again)",
-                (now - missingSince) / 1000, routeId, restarts, pauseMs / 1000);
+                (now - idleSince) / 1000, routeId, restarts, pauseMs / 1000);
         try {
             camelContext.getRouteController().stopRoute(routeId);
             camelContext.getRouteController().startRoute(routeId);
