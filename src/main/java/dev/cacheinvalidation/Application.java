@@ -99,8 +99,9 @@ public final class Application {
     /**
      * Seals the settings of this Camel Main from the process: neither its environment variables nor its system
      * properties override {@code application.properties}, and {@code {{envOrFile:}}} sees an empty environment, so
-     * only the file and the overrides the caller adds count. Tests run the application this way: a
-     * {@code REDIS_URI} exported in the shell that runs the build must never send a test's events to that Redis.
+     * only the file and the overrides the caller adds count. The training run and the tests run the application
+     * this way: a {@code REDIS_URI} exported in the shell that runs the build must never send a test's events to
+     * that Redis.
      */
     public static void sealFromProcess(Main main) {
         main.configure().setAutoConfigurationEnvironmentVariablesEnabled(false);
