@@ -2,13 +2,18 @@ package dev.cacheinvalidation.offsets;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Collection;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 import org.apache.kafka.connect.runtime.WorkerConfig;
 import org.apache.kafka.connect.storage.OffsetBackingStore;
@@ -31,12 +36,15 @@ public class GatedOffsetBackingStore implements OffsetBackingStore {
     private OffsetGate gate;
     private OffsetBackingStore delegate;
     private boolean schemaOnlySnapshot;
+    private ByteBuffer crashCounterKey;
+    private boolean positionRead;
 
     @Override
     public void configure(WorkerConfig config) {
         Map<String, String> settings = config.originalsStrings();
         gate = new RunningGates().find(settings.get(CONNECTOR));
         gate.connectorStarting();
+        crashCounterKey = CrashCounter.key(settings.get(CONNECTOR));
         schemaOnlySnapshot = SnapshotMarker.isSchemaOnly(settings.get("snapshot.mode"));
         String delegateClass = settings.getOrDefault(DELEGATE, "file");
         if ("file".equals(delegateClass) || "org.apache.kafka.connect.storage.FileOffsetBackingStore".equals(delegateClass)) {
@@ -69,23 +77,55 @@ public class GatedOffsetBackingStore implements OffsetBackingStore {
     @Override
     public void start() {
         delegate.start();
+        positionRead = false;
     }
 
     @Override
     public void stop() {
         gate.flushBeforeStop();
+        gate.crashCounter().runEnded();
         delegate.stop();
     }
 
+    /**
+     * Debezium's first read is of the saved position, where this run starts: the crash counter learns it, with the
+     * record the previous run left beside it.
+     */
     @Override
     public Future<Map<ByteBuffer, ByteBuffer>> get(Collection<ByteBuffer> keys) {
-        return delegate.get(keys);
+        Future<Map<ByteBuffer, ByteBuffer>> read = delegate.get(keys);
+        if (!positionRead) {
+            positionRead = true;
+            Map<ByteBuffer, ByteBuffer> position = await(read);
+            ByteBuffer saved = position.values().stream().filter(value -> value != null).findFirst().orElse(null);
+            ByteBuffer previous = await(delegate.get(List.of(crashCounterKey))).get(crashCounterKey);
+            gate.crashCounter().runStarting(saved == null ? "" : StandardCharsets.UTF_8.decode(saved.duplicate()).toString(),
+                    CrashCounter.decode(previous), record -> await(delegate.set(Map.of(crashCounterKey,
+                            CrashCounter.encode(record)), null)));
+            return CompletableFuture.completedFuture(position);
+        }
+        return read;
+    }
+
+    private static <T> T await(Future<T> future) {
+        try {
+            return future.get(30, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while reading or writing the offset store", e);
+        } catch (ExecutionException | TimeoutException e) {
+            throw new IllegalStateException("the offset store failed: " + e.getMessage(), e);
+        }
     }
 
     @Override
     public Future<Void> set(Map<ByteBuffer, ByteBuffer> values, Callback<Void> callback) {
         Map<ByteBuffer, ByteBuffer> saved = schemaOnlySnapshot ? SnapshotMarker.withoutSnapshotMarker(values) : values;
-        gate.whenDelivered(() -> delegate.set(saved, null));
+        gate.whenDelivered(() -> {
+            delegate.set(saved, null);
+            saved.values().stream().filter(value -> value != null).findFirst().ifPresent(value -> gate.crashCounter()
+                    .positionSaved(StandardCharsets.UTF_8.decode(value.duplicate()).toString()));
+        });
         if (callback != null) {
             callback.onCompletion(null, null);
         }

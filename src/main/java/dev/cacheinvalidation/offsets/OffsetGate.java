@@ -55,6 +55,8 @@ public final class OffsetGate implements Processor, CamelContextAware {
     private static final Logger LOG = LoggerFactory.getLogger(OffsetGate.class);
 
     private static final long STOP_WAIT_MS = 10_000;
+    /** How long readiness stays DOWN after transactions were invalidated by table to get past a crash. */
+    static final long ESCAPE_SHOWN_MS = 600_000;
 
     private final LongSupplier clockMs;
     private final AtomicLong arrived = new AtomicLong();
@@ -71,6 +73,7 @@ public final class OffsetGate implements Processor, CamelContextAware {
     private String connectorName;
     private String aggregatorId;
     private long stuckAfterMs = 60_000;
+    private final CrashCounter crashCounter = new CrashCounter();
     private CamelContext camelContext;
     private OffsetGateHealthCheck healthCheck;
     private ObjectName published;
@@ -89,6 +92,7 @@ public final class OffsetGate implements Processor, CamelContextAware {
         if (connectorName == null || connectorName.isBlank()) {
             throw new IllegalStateException("the offset gate needs its connectorName ({{cdc.name}})");
         }
+        crashCounter.setConnectorName(connectorName);
         published = runningGates.publish(connectorName, this);
         running = true;
         if (camelContext != null) {
@@ -131,6 +135,12 @@ public final class OffsetGate implements Processor, CamelContextAware {
     @Override
     public void process(Exchange exchange) {
         exchange.setProperty(SourceChange.SEQUENCE_PROPERTY, arrive());
+        if (exchange.getMessage().getBody() instanceof SourceChange change) {
+            SourceChange admitted = crashCounter.admit(change);
+            if (admitted != change) {
+                exchange.getMessage().setBody(admitted);
+            }
+        }
         if (exchange.getMessage().getBody() instanceof ChangeEvent) {
             eventsInFlight.admit(this::stopping);
         }
@@ -223,11 +233,15 @@ public final class OffsetGate implements Processor, CamelContextAware {
         }
     }
 
-    /** Why the position cannot follow, or null while it does. */
+    /** Why the position cannot follow, or null while it does; or what was done to get past a crash, for a while. */
     String problem() {
         String failed = failure;
         if (failed != null) {
             return failed;
+        }
+        String escape = crashCounter.recentEscape(clockMs.getAsLong(), ESCAPE_SHOWN_MS);
+        if (escape != null) {
+            return escape;
         }
         long waiting = undelivered();
         long quietMs = clockMs.getAsLong() - lastProgressMs;
@@ -266,6 +280,14 @@ public final class OffsetGate implements Processor, CamelContextAware {
         meters.add(registry.counting("cache_invalidation_binlog_waits",
                 "Times the binlog reader waited because batch.maxEventsInFlight changes were in flight", eventsInFlight,
                 InFlightEvents::waits));
+        meters.add(registry.counting("cache_invalidation_transactions_escaped",
+                "Transactions invalidated by table instead of by row, because runs crashed reading them", crashCounter,
+                CrashCounter::escapedTransactions));
+    }
+
+    /** The count of runs that crashed at the saved position, and the way past a transaction that crashes them. */
+    CrashCounter crashCounter() {
+        return crashCounter;
     }
 
     /**
@@ -333,6 +355,14 @@ public final class OffsetGate implements Processor, CamelContextAware {
     /** Row changes admitted and not yet in a stream or failed. */
     long eventsInFlight() {
         return eventsInFlight.inFlight();
+    }
+
+    /**
+     * Runs crashed at the same saved position after which the transactions they read are invalidated by table
+     * ({@code cdc.escapeAfterCrashes}; 0: never).
+     */
+    public void setEscapeAfterCrashes(int escapeAfterCrashes) {
+        crashCounter.setEscapeAfterCrashes(escapeAfterCrashes);
     }
 
     /** How long records may wait with nothing delivered before readiness goes DOWN. */
