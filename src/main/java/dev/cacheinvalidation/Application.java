@@ -8,6 +8,7 @@ import java.util.Map;
 
 import dev.cacheinvalidation.config.ConfigurationException;
 import dev.cacheinvalidation.config.EnvOrFilePropertiesFunction;
+import dev.cacheinvalidation.health.ProcessEnd;
 import org.apache.camel.CamelContext;
 import org.apache.camel.component.properties.PropertiesComponent;
 import org.apache.camel.main.BaseMainSupport;
@@ -149,8 +150,10 @@ public final class Application {
         LoggerFactory.getLogger(Application.class);
         warnUnlessOutOfMemoryEndsTheProcess();
         Main main = camelMain(role);
+        ProcessEnd end = new ProcessEnd(main::completed);
+        main.bind("processEnd", end);
         try {
-            System.exit(main.run(rest));
+            System.exit(end.exitCode(main.run(rest)));
         } catch (Exception e) {
             ConfigurationException problem = configurationProblem(e);
             if (problem == null) {

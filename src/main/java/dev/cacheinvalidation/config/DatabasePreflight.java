@@ -35,7 +35,8 @@ public final class DatabasePreflight {
         }
     }
 
-    private static Connection connect(MysqlDsn dsn) throws SQLException {
+    /** A JDBC connection to the DSN's server, as the connector will make it (TLS included). */
+    public static Connection connect(MysqlDsn dsn) throws SQLException {
         Properties props = new Properties();
         props.setProperty("user", dsn.user());
         props.setProperty("password", dsn.password());

@@ -5,6 +5,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 
+import dev.cacheinvalidation.offsets.OffsetGate;
 import org.apache.camel.CamelContext;
 import org.apache.camel.CamelContextAware;
 import org.apache.camel.ServiceStatus;
@@ -22,9 +23,13 @@ import org.slf4j.LoggerFactory;
  * runs; the watchdog looks at it every second. Idle for {@code restartAfterMs} while the route is started, the
  * route is restarted, which starts a new engine from the saved position; while that fails, again after pauses that
  * double up to {@value #MAX_PAUSE_MS} ms. An engine that only reconnects keeps its thread busy and is left to it.
- * Ended for {@code deadAfterMs} in spite of the restarts (a cause that does not pass: a purged position, a changed
- * password), liveness goes DOWN so that an orchestrator restarts the process, whose start-up check then says what
- * is wrong.
+ * Ended for {@code deadAfterMs} in spite of the restarts (a cause that does not pass: a changed password), liveness
+ * goes DOWN so that an orchestrator restarts the process, whose start-up check then says what is wrong.
+ * <p>
+ * An engine that ended because the server cannot continue from the saved position (the offset gate says so: another
+ * history, changes missing or purged, after a failover) is not started again: restarting cannot help, and the
+ * pipeline must never go on from somewhere else. One error says what to do, liveness goes DOWN at once, and the
+ * process ends with exit code {@value #POSITION_REFUSED_EXIT} where the launcher lets it ({@link ProcessEnd}).
  */
 public class EngineWatchdog extends AbstractHealthCheck implements CamelContextAware {
 
@@ -32,6 +37,8 @@ public class EngineWatchdog extends AbstractHealthCheck implements CamelContextA
     /** The thread pool camel-debezium runs the engine on. */
     private static final String ENGINE_POOL = "DebeziumConsumer";
     private static final long MAX_PAUSE_MS = 20_000;
+    /** The exit code of a process ended because the server cannot continue from the saved position. */
+    public static final int POSITION_REFUSED_EXIT = 3;
 
     private CamelContext camelContext;
     private String connectorName = "cache-invalidation";
@@ -45,6 +52,8 @@ public class EngineWatchdog extends AbstractHealthCheck implements CamelContextA
     private long pauseMs;
     private volatile int restarts;
     private volatile long deadSince;
+    private volatile String refused;
+    private OffsetGate offsetGate;
 
     public EngineWatchdog() {
         super("cache-invalidation", "binlog-engine");
@@ -101,6 +110,11 @@ public class EngineWatchdog extends AbstractHealthCheck implements CamelContextA
                 pauseMs = 0;
                 return;
             }
+            String refusal = offsetGate == null ? null : offsetGate.positionRefusal();
+            if (refusal != null) {
+                refuse(refusal);
+                return;
+            }
             if (idleSince == 0) {
                 idleSince = now;
                 nextRestartAt = now + restartAfterMs;
@@ -114,6 +128,18 @@ public class EngineWatchdog extends AbstractHealthCheck implements CamelContextA
             }
         } catch (RuntimeException e) {
             LOG.warn("The binlog reader's watchdog failed a check: {}", e.getMessage());
+        }
+    }
+
+    private void refuse(String refusal) {
+        if (refused != null) {
+            return;
+        }
+        refused = refusal;
+        LOG.error("The binlog reader stops for good: {}", refusal);
+        ProcessEnd end = camelContext.getRegistry().findSingleByType(ProcessEnd.class);
+        if (end != null) {
+            end.end(POSITION_REFUSED_EXIT);
         }
     }
 
@@ -141,6 +167,10 @@ public class EngineWatchdog extends AbstractHealthCheck implements CamelContextA
     @Override
     protected void doCall(HealthCheckResultBuilder builder, Map<String, Object> options) {
         builder.detail("connector", connectorName).detail("restarts", restarts);
+        if (refused != null) {
+            builder.message("the binlog reader stopped for good: " + refused).down();
+            return;
+        }
         long dead = deadSince;
         if (deadAfterMs > 0 && dead != 0 && System.currentTimeMillis() - dead >= deadAfterMs) {
             builder.message("the binlog reader's engine has not run since " + java.time.Instant.ofEpochMilli(dead)
@@ -162,6 +192,11 @@ public class EngineWatchdog extends AbstractHealthCheck implements CamelContextA
 
     public void setConnectorName(String connectorName) {
         this.connectorName = connectorName;
+    }
+
+    /** The connector's offset gate, which knows when the server cannot continue from the saved position. */
+    public void setOffsetGate(OffsetGate offsetGate) {
+        this.offsetGate = offsetGate;
     }
 
     public void setRouteId(String routeId) {

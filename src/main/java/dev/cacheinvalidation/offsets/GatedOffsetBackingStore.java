@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -15,6 +16,8 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
+import dev.cacheinvalidation.config.SavedPositionCheck;
+import org.apache.kafka.connect.errors.ConnectException;
 import org.apache.kafka.connect.runtime.WorkerConfig;
 import org.apache.kafka.connect.storage.OffsetBackingStore;
 import org.apache.kafka.connect.util.Callback;
@@ -38,10 +41,12 @@ public class GatedOffsetBackingStore implements OffsetBackingStore {
     private boolean schemaOnlySnapshot;
     private ByteBuffer crashCounterKey;
     private boolean positionRead;
+    private Map<String, String> settings;
+    private String savedWhere;
 
     @Override
     public void configure(WorkerConfig config) {
-        Map<String, String> settings = config.originalsStrings();
+        settings = config.originalsStrings();
         gate = new RunningGates().find(settings.get(CONNECTOR));
         gate.connectorStarting();
         crashCounterKey = CrashCounter.key(settings.get(CONNECTOR));
@@ -50,11 +55,14 @@ public class GatedOffsetBackingStore implements OffsetBackingStore {
         if ("file".equals(delegateClass) || "org.apache.kafka.connect.storage.FileOffsetBackingStore".equals(delegateClass)) {
             createParentDirectory(settings.get("offset.storage.file.filename"));
             delegate = new AtomicFileOffsetBackingStore();
+            savedWhere = "the file " + settings.get("offset.storage.file.filename");
         } else if ("redis".equals(delegateClass)) {
             delegate = new RedisOffsetStore();
+            savedWhere = "the Redis key " + settings.get(RedisOffsetStore.KEY);
         } else {
             try {
                 delegate = (OffsetBackingStore) Class.forName(delegateClass).getDeclaredConstructor().newInstance();
+                savedWhere = "the store " + delegateClass;
             } catch (ReflectiveOperationException | ClassCastException e) {
                 throw new IllegalArgumentException(DELEGATE + "=" + delegateClass + " is not an offset store class", e);
             }
@@ -88,8 +96,10 @@ public class GatedOffsetBackingStore implements OffsetBackingStore {
     }
 
     /**
-     * Debezium's first read is of the saved position, where this run starts: the crash counter learns it, with the
-     * record the previous run left beside it.
+     * Debezium's first read is of the saved position, where this run starts. The server is asked whether it can
+     * continue from there (after a failover it may have another history, lack changes or have purged them): if
+     * not, the read fails and the gate keeps why, so that the engine is not started again. Else the crash counter
+     * learns the position, with the record the previous run left beside it.
      */
     @Override
     public Future<Map<ByteBuffer, ByteBuffer>> get(Collection<ByteBuffer> keys) {
@@ -98,8 +108,19 @@ public class GatedOffsetBackingStore implements OffsetBackingStore {
             positionRead = true;
             Map<ByteBuffer, ByteBuffer> position = await(read);
             ByteBuffer saved = position.values().stream().filter(value -> value != null).findFirst().orElse(null);
+            String savedOffset = saved == null ? "" : StandardCharsets.UTF_8.decode(saved.duplicate()).toString();
+            Optional<String> refusal = SavedPositionCheck.refusal(settings, savedOffset);
+            if (refusal.isPresent()) {
+                String what = refusal.get() + ". Point MYSQL_DSN at a server with that history (the old primary, or a"
+                        + " replica that had all of it, promoted, with gtid_strict_mode and log_slave_updates on); or,"
+                        + " knowing that the changes in between are then never invalidated, remove the saved position ("
+                        + savedWhere + ") to start from the server's current position, and flush the caches";
+                gate.positionRefused(what);
+                throw new ConnectException(what);
+            }
+            gate.positionRefused(null);
             ByteBuffer previous = await(delegate.get(List.of(crashCounterKey))).get(crashCounterKey);
-            gate.crashCounter().runStarting(saved == null ? "" : StandardCharsets.UTF_8.decode(saved.duplicate()).toString(),
+            gate.crashCounter().runStarting(savedOffset,
                     CrashCounter.decode(previous), record -> await(delegate.set(Map.of(crashCounterKey,
                             CrashCounter.encode(record)), null)));
             return CompletableFuture.completedFuture(position);

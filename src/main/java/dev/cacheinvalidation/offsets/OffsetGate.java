@@ -69,6 +69,7 @@ public final class OffsetGate implements Processor, CamelContextAware {
     private volatile long deliveredUpTo;
     private volatile long lastProgressMs;
     private volatile String failure;
+    private volatile String positionRefusal;
     private volatile boolean running;
     private String connectorName;
     private String aggregatorId;
@@ -283,6 +284,16 @@ public final class OffsetGate implements Processor, CamelContextAware {
         meters.add(registry.counting("cache_invalidation_transactions_escaped",
                 "Transactions invalidated by table instead of by row, because runs crashed reading them", crashCounter,
                 CrashCounter::escapedTransactions));
+    }
+
+    /** The server cannot continue from the saved position: the binlog reader must not be started again. */
+    void positionRefused(String why) {
+        positionRefusal = why;
+    }
+
+    /** Why the server cannot continue from the saved position, or null while nothing says so. */
+    public String positionRefusal() {
+        return positionRefusal;
     }
 
     /** The count of runs that crashed at the saved position, and the way past a transaction that crashes them. */
