@@ -9,6 +9,7 @@ import java.util.Map;
 import dev.cacheinvalidation.config.ConfigurationException;
 import dev.cacheinvalidation.config.EnvOrFilePropertiesFunction;
 import dev.cacheinvalidation.health.ProcessEnd;
+import dev.cacheinvalidation.recovery.Redrive;
 import org.apache.camel.CamelContext;
 import org.apache.camel.component.properties.PropertiesComponent;
 import org.apache.camel.main.BaseMainSupport;
@@ -30,7 +31,9 @@ public final class Application {
         PIPELINE(PIPELINE_ROUTES),
         WORKER(WORKER_ROUTES),
         /** Every route built but none started, and the script over synthetic batches: see {@link TrainingRun}. */
-        TRAIN(PIPELINE_ROUTES, WORKER_ROUTES);
+        TRAIN(PIPELINE_ROUTES, WORKER_ROUTES),
+        /** The dead letters through the current script into the stream, then exit: see {@link Redrive}. */
+        REDRIVE(PIPELINE_ROUTES);
 
         /** The route files the role needs. */
         final String[] files;
@@ -94,6 +97,9 @@ public final class Application {
         if (role == Role.TRAIN) {
             TrainingRun.prepare(main);
         }
+        if (role == Role.REDRIVE) {
+            Redrive.prepare(main);
+        }
         return main;
     }
 
@@ -132,8 +138,8 @@ public final class Application {
             try {
                 role = Role.valueOf(args[0].toUpperCase(Locale.ROOT));
             } catch (IllegalArgumentException e) {
-                System.err.println("cache-invalidation: unknown role '" + args[0] + "': use all, pipeline, worker or"
-                        + " train");
+                System.err.println("cache-invalidation: unknown role '" + args[0] + "': use all, pipeline, worker,"
+                        + " redrive or train");
                 System.exit(2);
             }
             rest = Arrays.copyOfRange(args, 1, args.length);

@@ -2,10 +2,7 @@ package dev.cacheinvalidation;
 
 import java.util.Locale;
 
-import dev.cacheinvalidation.config.CdcSource;
-import dev.cacheinvalidation.config.MysqlDsn;
-import dev.cacheinvalidation.config.MysqlPropertiesFunction;
-import dev.cacheinvalidation.config.ServerFlavor;
+import dev.cacheinvalidation.config.NoDatabase;
 import dev.cacheinvalidation.js.ScriptRuntime;
 import org.apache.camel.main.BaseMainSupport;
 import org.apache.camel.main.Main;
@@ -24,8 +21,6 @@ import org.slf4j.LoggerFactory;
 final class TrainingRun {
 
     private static final Logger LOG = LoggerFactory.getLogger(TrainingRun.class);
-    /** The server the connector's configuration and {@code {{mysql:...}}} get during training: never connected to. */
-    private static final String UNCONNECTED_DSN = "mariadb://training:training@127.0.0.1:3306/app";
     /** The Redis the stream writers get during training: a port where nothing listens, refused at once. */
     private static final String UNCONNECTED_REDIS = "redis://127.0.0.1:1";
     /** Enough calls for the script's hot paths to be profiled and compiled, a few seconds in all. */
@@ -43,21 +38,8 @@ final class TrainingRun {
         main.addOverrideProperty("redis.uri", UNCONNECTED_REDIS);
         main.addOverrideProperty("camel.main.autoStartup", "false");
         main.addOverrideProperty("camel.management.enabled", "false");
+        NoDatabase.install(main);
         main.addMainListener(new MainListenerSupport() {
-            @Override
-            public void beforeConfigure(BaseMainSupport support) {
-                // the real function would check the database first: the placeholders and the connector's
-                // configuration get the server from it without one here
-                CdcSource unconnected = new CdcSource(MysqlDsn.parse(UNCONNECTED_DSN), ServerFlavor.MARIADB);
-                support.getCamelContext().getPropertiesComponent()
-                        .addPropertiesFunction(new MysqlPropertiesFunction() {
-                            @Override
-                            public CdcSource source(String rawDsn) {
-                                return unconnected;
-                            }
-                        });
-            }
-
             @Override
             public void afterStart(BaseMainSupport support) {
                 String script = support.getCamelContext().getPropertiesComponent()

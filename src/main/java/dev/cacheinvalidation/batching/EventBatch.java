@@ -24,6 +24,16 @@ public class EventBatch {
     private long bytes;
     private int rereads;
 
+    /** A batch of events read back from where they were kept (dead letters), outside the binlog's order of records. */
+    public static EventBatch of(List<ChangeEvent> events) {
+        EventBatch batch = new EventBatch();
+        for (ChangeEvent event : events) {
+            batch.events.add(event);
+            batch.bytes += EventSize.of(event);
+        }
+        return batch;
+    }
+
     void add(ChangeEvent event, long sequence) {
         events.add(event);
         bytes += EventSize.of(event);

@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.UUID;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -21,8 +22,8 @@ import org.slf4j.LoggerFactory;
  * What happens to a batch whose script failed ({@link ScriptFailure} caught by the route).
  * <ul>
  * <li>{@code dead-letter} (default): the body becomes the batch's original events, one dead letter each, with
- * the error (message, script file and line) as an extra field; the route writes them to the dead-letter stream
- * and goes on.</li>
+ * the error (message, script file and line), the stage and an id of the batch as extra fields; the route writes
+ * them to the dead-letter stream and goes on ({@code redrive} runs them through the script again).</li>
  * <li>{@code fail}: the pipeline route is stopped with the error; nothing of the batch is acknowledged, so it is
  * read again once the script is fixed and the pipeline started.</li>
  * </ul>
@@ -63,7 +64,9 @@ public class ScriptFailurePolicy implements Processor, CamelContextAware {
         }
         LOG.error("Dead-lettering a batch of {} events: {}", size, error);
         exchange.getMessage().setBody(letters);
-        exchange.getMessage().setHeader(RedisStreamConstants.EXTRA_FIELDS, Map.of("error", error, "stage", "script"));
+        // the batch's id, on each of its letters: redrive runs the script over the batch as it was
+        exchange.getMessage().setHeader(RedisStreamConstants.EXTRA_FIELDS, Map.of("error", error, "stage", "script",
+                "batch", UUID.randomUUID().toString()));
     }
 
     private static String toJson(ChangeEvent event) throws JsonProcessingException {
