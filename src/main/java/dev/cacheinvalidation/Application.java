@@ -10,6 +10,7 @@ import dev.cacheinvalidation.config.ConfigurationException;
 import dev.cacheinvalidation.config.EnvOrFilePropertiesFunction;
 import dev.cacheinvalidation.health.ProcessEnd;
 import dev.cacheinvalidation.recovery.Redrive;
+import dev.cacheinvalidation.recovery.Replay;
 import org.apache.camel.CamelContext;
 import org.apache.camel.component.properties.PropertiesComponent;
 import org.apache.camel.main.BaseMainSupport;
@@ -33,7 +34,9 @@ public final class Application {
         /** Every route built but none started, and the script over synthetic batches: see {@link TrainingRun}. */
         TRAIN(PIPELINE_ROUTES, WORKER_ROUTES),
         /** The dead letters through the current script into the stream, then exit: see {@link Redrive}. */
-        REDRIVE(PIPELINE_ROUTES);
+        REDRIVE(PIPELINE_ROUTES),
+        /** What changed since a time invalidated again, beside the running pipeline, then exit: see {@link Replay}. */
+        REPLAY(PIPELINE_ROUTES);
 
         /** The route files the role needs. */
         final String[] files;
@@ -139,7 +142,7 @@ public final class Application {
                 role = Role.valueOf(args[0].toUpperCase(Locale.ROOT));
             } catch (IllegalArgumentException e) {
                 System.err.println("cache-invalidation: unknown role '" + args[0] + "': use all, pipeline, worker,"
-                        + " redrive or train");
+                        + " replay, redrive or train");
                 System.exit(2);
             }
             rest = Arrays.copyOfRange(args, 1, args.length);
@@ -159,6 +162,9 @@ public final class Application {
         ProcessEnd end = new ProcessEnd(main::completed);
         main.bind("processEnd", end);
         try {
+            if (role == Role.REPLAY) {
+                rest = Replay.prepare(main, rest);
+            }
             System.exit(end.exitCode(main.run(rest)));
         } catch (Exception e) {
             ConfigurationException problem = configurationProblem(e);

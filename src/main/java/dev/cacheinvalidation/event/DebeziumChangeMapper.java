@@ -17,11 +17,31 @@ import org.apache.kafka.connect.data.Struct;
 public class DebeziumChangeMapper implements Processor {
 
     private int maxValueLength = Integer.MAX_VALUE;
+    private long sinceMs = Long.MIN_VALUE;
+    private long untilMs = Long.MAX_VALUE;
 
     @Override
     public void process(Exchange exchange) {
         Message in = exchange.getMessage();
-        in.setBody(map(in, maxValueLength));
+        SourceChange change = map(in, maxValueLength);
+        if (change instanceof ChangeEvent event && !inWindow(event)) {
+            change = new SkippedRecord("a change outside the replayed time range");
+        }
+        in.setBody(change);
+    }
+
+    /**
+     * Only row changes committed in this time range go on (a replay's {@code --since} and {@code --until}), by the
+     * commit time the binlog gives (whole seconds on MariaDB: a change in the second of {@code sinceMs} counts).
+     */
+    public void setWindow(long sinceMs, long untilMs) {
+        this.sinceMs = sinceMs == Long.MIN_VALUE ? sinceMs : sinceMs - Math.floorMod(sinceMs, 1000);
+        this.untilMs = untilMs;
+    }
+
+    private boolean inWindow(ChangeEvent event) {
+        Long committedMs = event.source() == null ? null : event.source().tsMs();
+        return committedMs == null || committedMs >= sinceMs && committedMs <= untilMs;
     }
 
     /** The longest text (characters) or binary (bytes) value kept whole ({@code cdc.maxValueLength}). */

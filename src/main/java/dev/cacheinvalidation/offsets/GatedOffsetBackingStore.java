@@ -144,7 +144,7 @@ public class GatedOffsetBackingStore implements OffsetBackingStore {
         Map<ByteBuffer, ByteBuffer> saved = schemaOnlySnapshot ? SnapshotMarker.withoutSnapshotMarker(values) : values;
         gate.whenDelivered(() -> {
             delegate.set(saved, null);
-            saved.values().stream().filter(value -> value != null).findFirst().ifPresent(value -> gate.crashCounter()
+            saved.values().stream().filter(value -> value != null).findFirst().ifPresent(value -> gate
                     .positionSaved(StandardCharsets.UTF_8.decode(value.duplicate()).toString()));
         });
         if (callback != null) {

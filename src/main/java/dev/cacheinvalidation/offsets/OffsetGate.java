@@ -70,6 +70,7 @@ public final class OffsetGate implements Processor, CamelContextAware {
     private volatile long lastProgressMs;
     private volatile String failure;
     private volatile String positionRefusal;
+    private volatile String savedOffset;
     private volatile boolean running;
     private String connectorName;
     private String aggregatorId;
@@ -284,6 +285,17 @@ public final class OffsetGate implements Processor, CamelContextAware {
         meters.add(registry.counting("cache_invalidation_transactions_escaped",
                 "Transactions invalidated by table instead of by row, because runs crashed reading them", crashCounter,
                 CrashCounter::escapedTransactions));
+    }
+
+    /** A position was saved (everything before it is in the stream): the connector's offset, JSON. */
+    void positionSaved(String offset) {
+        savedOffset = offset;
+        crashCounter.positionSaved(offset);
+    }
+
+    /** The last position this run saved (JSON of Debezium's offset), or null before the first. */
+    public String savedOffset() {
+        return savedOffset;
     }
 
     /** The server cannot continue from the saved position: the binlog reader must not be started again. */

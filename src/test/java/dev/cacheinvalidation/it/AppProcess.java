@@ -110,6 +110,7 @@ public final class AppProcess implements AutoCloseable {
         private final List<String> jvmOptions = new ArrayList<>();
         private final Map<String, String> properties = new LinkedHashMap<>();
         private final Map<String, String> env = new LinkedHashMap<>();
+        private final List<String> arguments = new ArrayList<>();
         private Path jar = JAR;
         private Path workDir = Path.of("").toAbsolutePath();
         private Path logFile;
@@ -119,6 +120,12 @@ public final class AppProcess implements AutoCloseable {
         private Launch(List<String> command, String role) {
             this.command = command;
             this.role = role;
+        }
+
+        /** Arguments after the role ({@code --since ...}). */
+        public Launch arguments(String... more) {
+            arguments.addAll(List.of(more));
+            return this;
         }
 
         /** JVM options, in this order, before the system properties. */
@@ -195,6 +202,7 @@ public final class AppProcess implements AutoCloseable {
             }
             properties.forEach((k, v) -> line.add("-D" + k + "=" + v));
             line.addAll(List.of("-jar", jar.toString(), role));
+            line.addAll(arguments);
             return line;
         }
     }

@@ -1,0 +1,178 @@
+package dev.cacheinvalidation.recovery;
+
+import java.io.IOException;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
+
+import com.github.shyiko.mysql.binlog.BinaryLogClient;
+import com.github.shyiko.mysql.binlog.network.SSLMode;
+import dev.cacheinvalidation.config.DatabasePreflight;
+import dev.cacheinvalidation.config.MysqlDsn;
+import dev.cacheinvalidation.config.TlsMode;
+
+/**
+ * The server's binlog files and when each began, for a replay by time: a file holds the changes from its start to
+ * the next one's. SQL does not tell when a file began, so its first event is read over the replication protocol
+ * (the format description, stamped with the file's creation).
+ */
+final class BinlogFiles {
+
+    /** A binlog file and the time it began. */
+    record BinlogFile(String name, Instant began) {
+    }
+
+    /** A place in the binlog. */
+    record Place(String file, long position) implements Comparable<Place> {
+
+        static Place parse(String text) {
+            int colon = text.lastIndexOf(':');
+            return new Place(text.substring(0, colon), Long.parseLong(text.substring(colon + 1)));
+        }
+
+        /** Files of one server share a base name and count up with a zero-padded number. */
+        @Override
+        public int compareTo(Place other) {
+            int byFile = file.compareTo(other.file);
+            return byFile != 0 ? byFile : Long.compare(position, other.position);
+        }
+
+        @Override
+        public String toString() {
+            return file + ":" + position;
+        }
+    }
+
+    private final MysqlDsn dsn;
+    private final long serverId;
+
+    BinlogFiles(MysqlDsn dsn, long serverId) {
+        this.dsn = dsn;
+        this.serverId = serverId;
+    }
+
+    List<String> names() throws SQLException {
+        List<String> files = new ArrayList<>();
+        try (Connection connection = DatabasePreflight.connect(dsn); Statement statement = connection.createStatement();
+                ResultSet rs = statement.executeQuery("SHOW BINARY LOGS")) {
+            while (rs.next()) {
+                files.add(rs.getString(1));
+            }
+        }
+        return files;
+    }
+
+    /** Where the binlog ends now: the place the next change will be written. */
+    Place head() throws SQLException {
+        try (Connection connection = DatabasePreflight.connect(dsn); Statement statement = connection.createStatement()) {
+            ResultSet rs;
+            try {
+                rs = statement.executeQuery("SHOW MASTER STATUS");
+            } catch (SQLException mysql84) {
+                rs = statement.executeQuery("SHOW BINARY LOG STATUS");
+            }
+            try (ResultSet status = rs) {
+                if (!status.next()) {
+                    throw new SQLException("the server at " + dsn.host() + ":" + dsn.port() + " writes no binlog");
+                }
+                return new Place(status.getString(1), status.getLong(2));
+            }
+        }
+    }
+
+    /**
+     * MariaDB's GTID position at a place of its binlog ({@code BINLOG_GTID_POS}): MariaDB's binlog reader starts
+     * from a GTID position only.
+     */
+    String mariaDbGtidPosition(Place place) throws SQLException {
+        try (Connection connection = DatabasePreflight.connect(dsn);
+                java.sql.PreparedStatement statement = connection.prepareStatement("SELECT BINLOG_GTID_POS(?, ?)")) {
+            statement.setString(1, place.file());
+            statement.setLong(2, place.position());
+            try (ResultSet rs = statement.executeQuery()) {
+                String position = rs.next() ? rs.getString(1) : null;
+                if (position == null) {
+                    throw new SQLException("the server has no GTID position at " + place);
+                }
+                return position;
+            }
+        }
+    }
+
+    /**
+     * The file that holds the changes from {@code since} on: the last one begun at or before it. Empty when the
+     * oldest file began after {@code since}: the binlog no longer reaches back that far.
+     */
+    BinlogFile holding(Instant since, List<BinlogFile> files) {
+        BinlogFile holding = null;
+        for (BinlogFile file : files) {
+            if (!file.began().isAfter(since)) {
+                holding = file;
+            }
+        }
+        return holding;
+    }
+
+    /** The files with their start times, the newest first read only as far back as {@code since} needs. */
+    List<BinlogFile> backTo(Instant since) throws SQLException, IOException {
+        List<String> names = names();
+        List<BinlogFile> files = new ArrayList<>();
+        for (int i = names.size() - 1; i >= 0; i--) {
+            BinlogFile file = new BinlogFile(names.get(i), began(names.get(i)));
+            files.add(0, file);
+            if (!file.began().isAfter(since)) {
+                break;
+            }
+        }
+        return files;
+    }
+
+    /** When the file began: the time of its first stamped event. */
+    Instant began(String file) throws IOException {
+        BinaryLogClient client = new BinaryLogClient(dsn.host(), dsn.port(), dsn.user(), dsn.password());
+        client.setServerId(serverId);
+        client.setBinlogFilename(file);
+        client.setBinlogPosition(4);
+        client.setKeepAlive(false);
+        client.setSSLMode(dsn.tlsMode().map(BinlogFiles::sslMode).orElse(SSLMode.DISABLED));
+        AtomicLong stamped = new AtomicLong();
+        CountDownLatch first = new CountDownLatch(1);
+        client.registerEventListener(event -> {
+            long at = event.getHeader().getTimestamp();
+            if (at > 0 && stamped.compareAndSet(0, at)) {
+                first.countDown();
+            }
+        });
+        try {
+            client.connect(10_000);
+            if (!first.await(10, TimeUnit.SECONDS)) {
+                throw new IOException("no event read from binlog file " + file + " within 10 s");
+            }
+            return Instant.ofEpochMilli(stamped.get());
+        } catch (TimeoutException e) {
+            throw new IOException("cannot read binlog file " + file + ": " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted reading binlog file " + file, e);
+        } finally {
+            client.disconnect();
+        }
+    }
+
+    private static SSLMode sslMode(TlsMode mode) {
+        return switch (mode) {
+            case DISABLE -> SSLMode.DISABLED;
+            case TRUST -> SSLMode.REQUIRED;
+            case VERIFY_CA -> SSLMode.VERIFY_CA;
+            case VERIFY_FULL -> SSLMode.VERIFY_IDENTITY;
+        };
+    }
+}
