@@ -5,24 +5,39 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import dev.cacheinvalidation.offsets.RedisOffsetStore;
 import dev.cacheinvalidation.offsets.RedisUriSchemaHistory;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import redis.clients.jedis.Jedis;
 import redis.clients.jedis.StreamEntryID;
+import redis.clients.jedis.resps.StreamEntry;
 
 /**
  * The database fails over under a running pipeline. The DSN names a TCP proxy standing in for a DNS name or a
  * virtual IP; behind it, MariaDB servers the test starts itself, with GTIDs in strict mode.
- * The primary is killed (SIGKILL) after 1,000 changes that its replica has applied, the replica is promoted and the
- * address moved to it, and 1,000 more changes are committed there: the pipeline must follow the address and continue
- * from its saved GTID, so that every cache key of the 2,000 rows is deleted, while no key of an unchanged row and
- * none of the application's own keys (the stream, its group, the dead letters, the saved position and the schema
- * history) is touched and nothing is dead-lettered.
+ * <ul>
+ * <li>The primary is killed (SIGKILL) after 1,000 changes that its replica has applied, the replica is promoted and
+ * the address moved to it, and 1,000 more changes are committed there: the pipeline must follow the address and
+ * continue from its saved GTID, so that every cache key of the 2,000 rows is deleted, while no key of an unchanged
+ * row and none of the application's own keys (the stream, its group, the dead letters, the saved position and the
+ * schema history) is touched and nothing is dead-lettered.</li>
+ * <li>The address is moved to a server that never was a replica of the primary (another GTID domain and server id,
+ * a history of its own), which cannot serve the saved position: the pipeline must stop with a non-zero exit code
+ * and say so, never start silently from that server's current position, which would leave the changes in between
+ * unseen and their stale values in the cache for good.</li>
+ * </ul>
  */
 class DatabaseFailoverIT {
 
@@ -93,6 +108,88 @@ class DatabaseFailoverIT {
         }
     }
 
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({ "another GTID domain, 7", "the same GTID domain and another server id, 0" })
+    void anAddressMovedToAServerThatCannotServeTheSavedPositionEndsThePipelineInsteadOfStreamingFromIt(String how,
+            int domain) throws Exception {
+        String name = "db-failover-stranger-it";
+        UserInserts users = new UserInserts(200);
+        try (LocalMariaDb primary = LocalMariaDb.start(dir.resolve("primary"), 1, 0);
+                LocalMariaDb stranger = LocalMariaDb.start(dir.resolve("stranger"), 3, domain);
+                LocalRedis redis = LocalRedis.start(dir.resolve("redis"), List.of());
+                Jedis jedis = redis.client();
+                TcpProxy proxy = new TcpProxy(primary.port())) {
+            primary.loadSchema();
+            // a history of its own, never replicated from the primary, longer than the primary's
+            stranger.loadSchema();
+            for (int i = 0; i < 20; i++) {
+                stranger.execute("UPDATE app.users SET name = 'stranger " + i + "' WHERE id = 1");
+            }
+            String redisUri = "redis://127.0.0.1:" + redis.port();
+            List<String> primaryKeys = users.allKeys().subList(0, 400);
+            List<String> strangerKeys = users.allKeys().subList(400, 800);
+            setAll(jedis, primaryKeys);
+            setAll(jedis, strangerKeys);
+            try (AppProcess app = AppProcess.jar("all", properties(name, proxy, redisUri), Map.of())) {
+                app.awaitLine("Connected to binlog", Duration.ofSeconds(90));
+                users.insert(primary.servers(redisUri), 0, 100, 10);
+                awaitAllDeleted(jedis, primaryKeys, Duration.ofSeconds(60), app);
+                // the saved position is the primary's last transaction: only another server can serve what follows
+                String savedGtid = primary.binlogGtidPosition();
+                Awaitility.await("position " + savedGtid + " saved").atMost(Duration.ofSeconds(30))
+                        .pollInterval(Duration.ofMillis(100)).until(() -> jedis.hvals(RedisOffsetStore.keyOf(name))
+                                .stream().anyMatch(offset -> offset.contains("\"" + savedGtid + "\"")));
+                primary.kill();
+                proxy.moveTo(stranger.port());
+                long moved = System.nanoTime();
+
+                // changes on the wrong server while the pipeline is up: none may ever be invalidated
+                AtomicBoolean stop = new AtomicBoolean();
+                AtomicInteger committed = new AtomicInteger(100);
+                CompletableFuture<Void> writes = CompletableFuture.runAsync(() -> {
+                    try {
+                        while (!stop.get() && committed.get() < 200) {
+                            users.insert(stranger.servers(redisUri), committed.get(), committed.get() + 5, 5);
+                            committed.addAndGet(5);
+                            Thread.sleep(1000);
+                        }
+                    } catch (Exception e) {
+                        throw new IllegalStateException("changes on the other server failed", e);
+                    }
+                });
+                try {
+                    long deadline = moved + Duration.ofSeconds(90).toNanos();
+                    while (app.isAlive() && System.nanoTime() < deadline) {
+                        long deleted = strangerKeys.stream().filter(key -> !jedis.exists(key)).count();
+                        if (deleted > 0) {
+                            throw new AssertionError(deleted + " keys of changes on the other server deleted "
+                                    + (System.nanoTime() - moved) / 1_000_000 + " ms after the move (" + how + "): the"
+                                    + " pipeline streams from a server that does not have its position; its lines:\n"
+                                    + binlogLines(app));
+                        }
+                        Thread.sleep(200);
+                    }
+                    assertThat(app.isAlive()).as("pipeline still running 90 s after the move (%s); its lines:%n%s",
+                            how, binlogLines(app)).isFalse();
+                } finally {
+                    stop.set(true);
+                    writes.join();
+                }
+                int exit = app.awaitExit(Duration.ofSeconds(10));
+                System.out.printf("address moved to a server without the saved position (%s): exit code %d after %d"
+                        + " ms; %d changes committed there meanwhile%n%s", how, exit,
+                        (System.nanoTime() - moved) / 1_000_000, committed.get() - 100, binlogLines(app));
+
+                assertThat(exit).as("exit code").isNotZero();
+                assertThat(app.lines("cannot continue from the saved position")).hasSize(1);
+                assertThat(strangerKeys.stream().filter(key -> !jedis.exists(key)).toList())
+                        .as("keys of changes on the other server deleted").isEmpty();
+                assertThat(streamedIds(jedis)).as("changes of the other server in the stream")
+                        .doesNotContainAnyElementsOf(users.ids().subList(100, 200));
+            }
+        }
+    }
+
     private Map<String, String> properties(String name, TcpProxy proxy, String redisUri) {
         Map<String, String> props = RunningApp.defaults(TestServers.of(LocalMariaDb.cdcDsn(proxy.port()),
                 LocalMariaDb.cdcDsn(proxy.port()), redisUri), name, dir.resolve("data"));
@@ -155,6 +252,23 @@ class DatabaseFailoverIT {
             left = still;
             Thread.sleep(50);
         }
+    }
+
+    /** The user ids the stream's events name in a {@code user:<id>} key. */
+    private static Set<Integer> streamedIds(Jedis jedis) {
+        Set<Integer> ids = new HashSet<>();
+        if (!jedis.exists(STREAM)) {
+            return ids;
+        }
+        for (StreamEntry entry : jedis.xrange(STREAM, "-", "+")) {
+            for (String value : entry.getFields().values()) {
+                java.util.regex.Matcher matcher = java.util.regex.Pattern.compile("\"user:(\\d+)\"").matcher(value);
+                while (matcher.find()) {
+                    ids.add(Integer.parseInt(matcher.group(1)));
+                }
+            }
+        }
+        return ids;
     }
 
     /** The pipeline's lines about the binlog reader, its engine and errors, indented, for the test's report. */
