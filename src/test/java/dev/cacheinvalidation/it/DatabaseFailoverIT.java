@@ -139,6 +139,7 @@ class DatabaseFailoverIT {
                 Awaitility.await("position " + savedGtid + " saved").atMost(Duration.ofSeconds(30))
                         .pollInterval(Duration.ofMillis(100)).until(() -> jedis.hvals(RedisOffsetStore.keyOf(name))
                                 .stream().anyMatch(offset -> offset.contains("\"" + savedGtid + "\"")));
+                long streamedBefore = jedis.xlen(STREAM);
                 primary.kill();
                 proxy.moveTo(stranger.port());
                 long moved = System.nanoTime();
@@ -161,11 +162,12 @@ class DatabaseFailoverIT {
                     long deadline = moved + Duration.ofSeconds(90).toNanos();
                     while (app.isAlive() && System.nanoTime() < deadline) {
                         long deleted = strangerKeys.stream().filter(key -> !jedis.exists(key)).count();
-                        if (deleted > 0) {
-                            throw new AssertionError(deleted + " keys of changes on the other server deleted "
-                                    + (System.nanoTime() - moved) / 1_000_000 + " ms after the move (" + how + "): the"
-                                    + " pipeline streams from a server that does not have its position; its lines:\n"
-                                    + binlogLines(app));
+                        long streamed = jedis.xlen(STREAM) - streamedBefore;
+                        if (deleted > 0 || streamed > 0) {
+                            throw new AssertionError(streamed + " events streamed and " + deleted + " keys of changes"
+                                    + " committed on the other server deleted " + (System.nanoTime() - moved) / 1_000_000
+                                    + " ms after the move (" + how + "): the pipeline streams from a server that does"
+                                    + " not have its position; its lines:\n" + binlogLines(app));
                         }
                         Thread.sleep(200);
                     }
@@ -182,6 +184,7 @@ class DatabaseFailoverIT {
 
                 assertThat(exit).as("exit code").isNotZero();
                 assertThat(app.lines("cannot continue from the saved position")).hasSize(1);
+                assertThat(jedis.xlen(STREAM)).as("events streamed after the move").isEqualTo(streamedBefore);
                 assertThat(strangerKeys.stream().filter(key -> !jedis.exists(key)).toList())
                         .as("keys of changes on the other server deleted").isEmpty();
                 assertThat(streamedIds(jedis)).as("changes of the other server in the stream")
