@@ -268,6 +268,11 @@ public final class AppProcess implements AutoCloseable {
         return lines.stream().map(Line::text).filter(text -> text.contains(fragment)).toList();
     }
 
+    /** When each kept line containing the fragment arrived ({@link System#nanoTime()}), in order. */
+    public List<Long> arrivals(String fragment) {
+        return lines.stream().filter(line -> line.text().contains(fragment)).map(Line::nanos).toList();
+    }
+
     public String output() {
         return String.join("\n", lines(""));
     }
