@@ -22,7 +22,8 @@ import org.slf4j.LoggerFactory;
  * failover, the DSN may lead to a server with another history (a server that was never a replica of the old
  * primary), one that is behind (a replica promoted before it had caught up) or one that purged the binlog since.
  * Reading on from such a server would skip changes without a word, or start from its current position. So each
- * start of the binlog reader checks first, with the GTIDs where the position has them (MariaDB's
+ * start of the binlog reader checks first, and again every few seconds while it runs (its client reconnects by
+ * itself), with the GTIDs where the position has them (MariaDB's
  * {@code gtid_binlog_state} and the oldest binlog's GTID list, MySQL's {@code gtid_executed} and
  * {@code gtid_purged}), else by the binlog file.
  */
@@ -39,7 +40,7 @@ public final class SavedPositionCheck {
      * connector's saved offset, JSON), or empty when it can, when nothing is saved, or when the server cannot be
      * asked now (the binlog reader then meets the same trouble, and is retried).
      */
-    public static Optional<String> refusal(Map<String, String> connectorSettings, String savedOffset) {
+    public static Optional<String> refusal(Map<String, String> connectorSettings, String savedOffset, boolean sayWhenFine) {
         Map<String, Object> offset = parse(savedOffset);
         if (offset.isEmpty()) {
             return Optional.empty();
@@ -62,7 +63,7 @@ public final class SavedPositionCheck {
             LOG.debug("The saved position could not be checked against {}:{} ({})", dsn.host(), dsn.port(), e.getMessage());
             return Optional.empty();
         }
-        if (why == null) {
+        if (why == null && sayWhenFine) {
             LOG.info("The server at {}:{} can continue from the saved position ({})", dsn.host(), dsn.port(),
                     gtids.isEmpty() ? "binlog file " + file : "GTIDs " + gtids);
         }

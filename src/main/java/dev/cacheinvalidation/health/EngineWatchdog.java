@@ -26,9 +26,9 @@ import org.slf4j.LoggerFactory;
  * Ended for {@code deadAfterMs} in spite of the restarts (a cause that does not pass: a changed password), liveness
  * goes DOWN so that an orchestrator restarts the process, whose start-up check then says what is wrong.
  * <p>
- * An engine that ended because the server cannot continue from the saved position (the offset gate says so: another
- * history, changes missing or purged, after a failover) is not started again: restarting cannot help, and the
- * pipeline must never go on from somewhere else. One error says what to do, liveness goes DOWN at once, and the
+ * When the server cannot continue from the saved position (the offset gate says so, as the engine starts or while
+ * it runs: another history, changes missing or purged, after a failover), the binlog route is stopped and not
+ * started again: restarting cannot help, and the pipeline must never go on from somewhere else. One error says what to do, liveness goes DOWN at once, and the
  * process ends with exit code {@value #POSITION_REFUSED_EXIT} where the launcher lets it ({@link ProcessEnd}).
  */
 public class EngineWatchdog extends AbstractHealthCheck implements CamelContextAware {
@@ -99,6 +99,11 @@ public class EngineWatchdog extends AbstractHealthCheck implements CamelContextA
                 idleSince = 0;
                 return;
             }
+            String refusal = offsetGate == null ? null : offsetGate.positionRefusal();
+            if (refusal != null) {
+                refuse(refusal);
+                return;
+            }
             long now = System.currentTimeMillis();
             if (engineRuns()) {
                 if (idleSince != 0 && restarts > 0) {
@@ -108,11 +113,6 @@ public class EngineWatchdog extends AbstractHealthCheck implements CamelContextA
                 deadSince = 0;
                 restarts = 0;
                 pauseMs = 0;
-                return;
-            }
-            String refusal = offsetGate == null ? null : offsetGate.positionRefusal();
-            if (refusal != null) {
-                refuse(refusal);
                 return;
             }
             if (idleSince == 0) {
@@ -137,6 +137,12 @@ public class EngineWatchdog extends AbstractHealthCheck implements CamelContextA
         }
         refused = refusal;
         LOG.error("The binlog reader stops for good: {}", refusal);
+        try {
+            // not one more change from that server: the saved position must stay where it can be continued from
+            camelContext.getRouteController().stopRoute(routeId);
+        } catch (Exception e) {
+            LOG.warn("Stopping route {} failed: {}", routeId, e.getMessage());
+        }
         ProcessEnd end = camelContext.getRegistry().findSingleByType(ProcessEnd.class);
         if (end != null) {
             end.end(POSITION_REFUSED_EXIT);

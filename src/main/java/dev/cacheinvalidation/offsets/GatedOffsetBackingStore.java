@@ -12,7 +12,9 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
@@ -35,12 +37,15 @@ public class GatedOffsetBackingStore implements OffsetBackingStore {
     public static final String CONNECTOR = "offset.storage.gated.connector";
     public static final String DELEGATE = "offset.storage.gated.delegate";
     public static final String REDIS_URI = "offset.storage.gated.redis.uri";
+    private static final long SERVER_CHECK_SECONDS = 5;
 
     private OffsetGate gate;
     private OffsetBackingStore delegate;
     private boolean schemaOnlySnapshot;
     private ByteBuffer crashCounterKey;
     private boolean positionRead;
+    private volatile String startOffset;
+    private ScheduledExecutorService serverChecks;
     private Map<String, String> settings;
     private String savedWhere;
 
@@ -86,10 +91,51 @@ public class GatedOffsetBackingStore implements OffsetBackingStore {
     public void start() {
         delegate.start();
         positionRead = false;
+        startOffset = null;
+        // the binlog client reconnects by itself, to whatever the DSN leads to now: a server with another history
+        // may accept the position and stream its own, so the server is asked again while the reader runs
+        serverChecks = Executors.newSingleThreadScheduledExecutor(runnable -> {
+            Thread thread = new Thread(runnable, "binlog-server-check");
+            thread.setDaemon(true);
+            return thread;
+        });
+        serverChecks.scheduleWithFixedDelay(this::checkServer, SERVER_CHECK_SECONDS, SERVER_CHECK_SECONDS,
+                TimeUnit.SECONDS);
+    }
+
+    private void checkServer() {
+        if (gate.positionRefusal() == null) {
+            serverRefusal().ifPresent(gate::positionRefused);
+        }
+    }
+
+    /** Why the server cannot continue from the position saved last (or this run's start), with what to do. */
+    private Optional<String> serverRefusal() {
+        String saved = gate.savedOffset() != null ? gate.savedOffset() : startOffset;
+        if (saved == null) {
+            return Optional.empty();
+        }
+        try {
+            return SavedPositionCheck.refusal(settings, saved, false).map(this::withWhatToDo);
+        } catch (RuntimeException e) {
+            // asked again later; the reader meets the same trouble meanwhile
+            return Optional.empty();
+        }
+    }
+
+    /** The reason goes to the gate, which the watchdog asks; it says it once. */
+    private String withWhatToDo(String refusal) {
+        return refusal + ". Point MYSQL_DSN at a server with that history (the old primary, or a replica"
+                + " that had all of it, promoted, with gtid_strict_mode and log_slave_updates on); or, knowing that the"
+                + " changes in between are then never invalidated, remove the saved position (" + savedWhere + ") to"
+                + " start from the server's current position, and flush the caches";
     }
 
     @Override
     public void stop() {
+        if (serverChecks != null) {
+            serverChecks.shutdownNow();
+        }
         gate.flushBeforeStop();
         gate.crashCounter().runEnded();
         delegate.stop();
@@ -109,16 +155,15 @@ public class GatedOffsetBackingStore implements OffsetBackingStore {
             Map<ByteBuffer, ByteBuffer> position = await(read);
             ByteBuffer saved = position.values().stream().filter(value -> value != null).findFirst().orElse(null);
             String savedOffset = saved == null ? "" : StandardCharsets.UTF_8.decode(saved.duplicate()).toString();
-            Optional<String> refusal = SavedPositionCheck.refusal(settings, savedOffset);
+            Optional<String> refusal = SavedPositionCheck.refusal(settings, savedOffset, true);
             if (refusal.isPresent()) {
-                String what = refusal.get() + ". Point MYSQL_DSN at a server with that history (the old primary, or a"
-                        + " replica that had all of it, promoted, with gtid_strict_mode and log_slave_updates on); or,"
-                        + " knowing that the changes in between are then never invalidated, remove the saved position ("
-                        + savedWhere + ") to start from the server's current position, and flush the caches";
-                gate.positionRefused(what);
-                throw new ConnectException(what);
+                gate.positionRefused(withWhatToDo(refusal.get()));
+                throw new ConnectException("the binlog reader does not start: the server was refused (the reason is"
+                        + " logged once, by the engine watchdog)");
             }
+            startOffset = savedOffset;
             gate.positionRefused(null);
+            gate.serverCheck(this::serverRefusal);
             ByteBuffer previous = await(delegate.get(List.of(crashCounterKey))).get(crashCounterKey);
             gate.crashCounter().runStarting(savedOffset,
                     CrashCounter.decode(previous), record -> await(delegate.set(Map.of(crashCounterKey,
@@ -143,6 +188,10 @@ public class GatedOffsetBackingStore implements OffsetBackingStore {
     public Future<Void> set(Map<ByteBuffer, ByteBuffer> values, Callback<Void> callback) {
         Map<ByteBuffer, ByteBuffer> saved = schemaOnlySnapshot ? SnapshotMarker.withoutSnapshotMarker(values) : values;
         gate.whenDelivered(() -> {
+            if (gate.positionRefusal() != null) {
+                // the position stays where a server with the right history can continue from
+                return;
+            }
             delegate.set(saved, null);
             saved.values().stream().filter(value -> value != null).findFirst().ifPresent(value -> gate
                     .positionSaved(StandardCharsets.UTF_8.decode(value.duplicate()).toString()));

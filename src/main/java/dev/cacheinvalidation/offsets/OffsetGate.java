@@ -5,9 +5,11 @@ import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongSupplier;
+import java.util.function.Supplier;
 
 import javax.management.ObjectName;
 
@@ -71,6 +73,8 @@ public final class OffsetGate implements Processor, CamelContextAware {
     private volatile String failure;
     private volatile String positionRefusal;
     private volatile String savedOffset;
+    private volatile Supplier<Optional<String>> serverCheck;
+    private Long lastServerId;
     private volatile boolean running;
     private String connectorName;
     private String aggregatorId;
@@ -137,6 +141,9 @@ public final class OffsetGate implements Processor, CamelContextAware {
     @Override
     public void process(Exchange exchange) {
         exchange.setProperty(SourceChange.SEQUENCE_PROPERTY, arrive());
+        if (exchange.getMessage().getBody() instanceof ChangeEvent event) {
+            checkTheServerOf(event);
+        }
         if (exchange.getMessage().getBody() instanceof SourceChange change) {
             SourceChange admitted = crashCounter.admit(change);
             if (admitted != change) {
@@ -146,6 +153,32 @@ public final class OffsetGate implements Processor, CamelContextAware {
         if (exchange.getMessage().getBody() instanceof ChangeEvent) {
             eventsInFlight.admit(this::stopping);
         }
+    }
+
+    /**
+     * The first change of a run, and the first from another origin server (a failover, or a reconnect that reached
+     * a server with another history): the server is asked whether it continues the saved position before the change
+     * goes on. Refused, the change is stopped here, and so is every position after it.
+     */
+    private void checkTheServerOf(ChangeEvent event) {
+        Supplier<Optional<String>> check = serverCheck;
+        Long serverId = event.source() == null ? null : event.source().serverId();
+        if (check == null || serverId == null || serverId.equals(lastServerId)) {
+            return;
+        }
+        lastServerId = serverId;
+        if (positionRefusal == null) {
+            check.get().ifPresent(this::positionRefused);
+        }
+        if (positionRefusal != null) {
+            throw new IllegalStateException("a change of server " + serverId + " is not passed on: the server was refused");
+        }
+    }
+
+    /** How the offset store asks the server whether it continues the saved position (null: never asked). */
+    void serverCheck(Supplier<Optional<String>> check) {
+        this.serverCheck = check;
+        this.lastServerId = null;
     }
 
     long arrive() {
@@ -301,6 +334,9 @@ public final class OffsetGate implements Processor, CamelContextAware {
     /** The server cannot continue from the saved position: the binlog reader must not be started again. */
     void positionRefused(String why) {
         positionRefusal = why;
+        if (why != null) {
+            LOG.debug("Refused: {}", why);
+        }
     }
 
     /** Why the server cannot continue from the saved position, or null while nothing says so. */

@@ -56,7 +56,7 @@ class SavedPositionCheckTest {
 
     @Test
     void nothingSavedIsNothingToCheck() {
-        assertThat(SavedPositionCheck.refusal(Map.of(), "")).isEmpty();
+        assertThat(SavedPositionCheck.refusal(Map.of(), "", true)).isEmpty();
     }
 
     @Test
