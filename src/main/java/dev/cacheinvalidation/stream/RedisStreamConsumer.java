@@ -366,10 +366,12 @@ public class RedisStreamConsumer extends DefaultConsumer {
             String from = since < 0 ? "the start of the stream (the group's progress had not been sampled yet)"
                     : java.time.Instant.ofEpochMilli(since).toString() + " (changes committed from about "
                             + java.time.Instant.ofEpochMilli(since - LOST_RANGE_MARGIN_MS) + ")";
+            String replay = since < 0 ? "replay --since <the time the stream was created>"
+                    : "replay --since " + java.time.Instant.ofEpochMilli(since - LOST_RANGE_MARGIN_MS);
             LOG.error("Stream {} or its consumer group {} vanished from {} while the worker ran (evicted, FLUSHALL or"
-                    + " DEL): the invalidations written to it from {} on may be lost; invalidate those changes again."
-                    + " The group is created anew and reading goes on", config.getStream(), config.getGroup(), client,
-                    from);
+                    + " DEL): the invalidations written to it from {} on may be lost; invalidate those changes again"
+                    + " with `java -jar cache-invalidation.jar {}`. The group is created anew and reading goes on",
+                    config.getStream(), config.getGroup(), client, from, replay);
         }
 
         private void failed(String what, Exception e) {
