@@ -21,7 +21,8 @@ import org.slf4j.LoggerFactory;
 /**
  * {@code java -jar cache-invalidation.jar [all|pipeline|worker]}: runs the routes in {@code routes/} with the
  * settings of {@code application.properties} in the working directory. {@code pipeline} runs only the binlog to
- * stream route, {@code worker} only the invalidation worker, {@code all} (the default) both; {@code train} is the
+ * stream route, {@code worker} only the invalidation worker, {@code all} (the default) both; {@code replay} and
+ * {@code redrive} are one-off commands that invalidate again ({@link Replay}, {@link Redrive}); {@code train} is the
  * workload of a JVM training run for the ahead-of-time cache ({@code scripts/run.sh} and the Docker image use it).
  */
 public final class Application {
