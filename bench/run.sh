@@ -16,6 +16,7 @@
 #                          the ahead-of-time cache, as plain java -jar, and Debezium Server, one backlog, in turn (2 runs)
 #   bench/run.sh cpu       (12) CPU per change at 5,000 changes/s for 60 s, pipeline and Debezium Server side by side
 #   bench/run.sh restart   (13) pipeline and worker down while 100,000 changes commit: restart to the last key deleted
+#   bench/run.sh replay    (14) replay --since of 100,000 changes against the catch-up of the same backlog
 #   bench/run.sh all       all of the above but bulk; (4) memory comes with catchup, drain, latency and restart
 #                          (reference and cpu fetch Debezium Server 3.6, 780 MB, from Maven Central into target/ once)
 #   bench/run.sh jfr-top FILE.jfr [THREAD-REGEX]   where the CPU samples of a flight recording are
@@ -55,7 +56,7 @@ FIGURE="${1:-all}"
 [ $# -gt 0 ] && shift
 
 case "$FIGURE" in
-  catchup|drain|latency|startup|jmh|consistency|bulk|reference|cpu|restart|all) ;;
+  catchup|drain|latency|startup|jmh|consistency|bulk|reference|cpu|restart|replay|all) ;;
   jfr-top)
     [ $# -ge 1 ] || { echo "usage: $0 jfr-top FILE.jfr [thread-name-regex]" >&2; exit 2; }
     [ -f target/test-classes/dev/cacheinvalidation/bench/JfrTop.class ] || ./mvnw -B -q test-compile
@@ -66,7 +67,7 @@ case "$FIGURE" in
     exit 0
     ;;
   *)
-    echo "usage: $0 [catchup|drain|latency|startup|jmh|consistency|bulk|reference|cpu|restart|all|jfr-top FILE]" \
+    echo "usage: $0 [catchup|drain|latency|startup|jmh|consistency|bulk|reference|cpu|restart|replay|all|jfr-top FILE]" \
       "[options]" >&2
     exit 2
     ;;
@@ -211,6 +212,7 @@ run_figure() {
     reference) bench_java dev.cacheinvalidation.bench.CatchupReferenceBench ${ARGS[@]+"${ARGS[@]}"} ;;
     cpu) bench_java dev.cacheinvalidation.bench.CpuPerChangeBench ${ARGS[@]+"${ARGS[@]}"} ;;
     restart) bench_java dev.cacheinvalidation.bench.RestartBench ${ARGS[@]+"${ARGS[@]}"} ;;
+    replay) bench_java dev.cacheinvalidation.bench.ReplayBench ${ARGS[@]+"${ARGS[@]}"} ;;
     jmh)
       java -cp "$CP" -Dbench.script="$BUILD/app/routes/cache-keys.js" org.openjdk.jmh.Main ScriptStepBenchmark \
         -f 1 -wi 3 -i 5 -rf json -rff "$RUN_DIR/jmh.json" \

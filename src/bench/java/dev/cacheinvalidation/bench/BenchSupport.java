@@ -241,7 +241,13 @@ final class BenchSupport {
      */
     static AppProcess app(String name, String role, List<String> jvmOptions, Map<String, String> properties,
             TestServers servers) throws IOException {
-        AppProcess.Launch launch = AppProcess.ofJar(role).name(name).jar(JAR).workDir(APP_DIR).jvmOptions(jvmOptions)
+        return app(name, role, List.of(), jvmOptions, properties, servers);
+    }
+
+    /** The same with arguments after the role ({@code replay --since ...}). */
+    static AppProcess app(String name, String role, List<String> arguments, List<String> jvmOptions,
+            Map<String, String> properties, TestServers servers) throws IOException {
+        AppProcess.Launch launch = AppProcess.ofJar(role).arguments(arguments.toArray(String[]::new)).name(name).jar(JAR).workDir(APP_DIR).jvmOptions(jvmOptions)
                 .jvmOptions(experimentOptions()).properties(properties)
                 .property("camel.server.port", Integer.toString(AppProcess.freePort()))
                 .property("camel.management.port", Integer.toString(AppProcess.freePort()))
