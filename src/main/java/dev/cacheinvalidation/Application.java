@@ -11,6 +11,7 @@ import dev.cacheinvalidation.config.EnvOrFilePropertiesFunction;
 import dev.cacheinvalidation.health.ProcessEnd;
 import dev.cacheinvalidation.recovery.Redrive;
 import dev.cacheinvalidation.recovery.Replay;
+import dev.cacheinvalidation.recovery.Validate;
 import org.apache.camel.CamelContext;
 import org.apache.camel.component.properties.PropertiesComponent;
 import org.apache.camel.main.BaseMainSupport;
@@ -22,7 +23,8 @@ import org.slf4j.LoggerFactory;
  * {@code java -jar cache-invalidation.jar [all|pipeline|worker]}: runs the routes in {@code routes/} with the
  * settings of {@code application.properties} in the working directory. {@code pipeline} runs only the binlog to
  * stream route, {@code worker} only the invalidation worker, {@code all} (the default) both; {@code replay} and
- * {@code redrive} are one-off commands that invalidate again ({@link Replay}, {@link Redrive}); {@code train} is the
+ * {@code redrive} are one-off commands that invalidate again ({@link Replay}, {@link Redrive}), {@code validate}
+ * tries the key script without servers ({@link Validate}); {@code train} is the
  * workload of a JVM training run for the ahead-of-time cache ({@code scripts/run.sh} and the Docker image use it).
  */
 public final class Application {
@@ -37,7 +39,9 @@ public final class Application {
         /** The dead letters through the current script into the stream, then exit: see {@link Redrive}. */
         REDRIVE(PIPELINE_ROUTES),
         /** What changed since a time invalidated again, beside the running pipeline, then exit: see {@link Replay}. */
-        REPLAY(PIPELINE_ROUTES);
+        REPLAY(PIPELINE_ROUTES),
+        /** The key script over given or sample events, keys printed, no server: see {@link Validate}. */
+        VALIDATE();
 
         /** The route files the role needs. */
         final String[] files;
@@ -48,6 +52,9 @@ public final class Application {
 
         /** What Camel Main loads: every route file for {@code all}, so that routes users add are run too. */
         public String routesIncludePattern() {
+            if (files.length == 0) {
+                return ""; // Camel's default, which finds no route of ours
+            }
             return this == ALL || this == TRAIN ? "file:routes/*.camel.yaml" : "file:" + files[0];
         }
     }
@@ -97,7 +104,9 @@ public final class Application {
         }
         main.configure().setBasePackageScanEnabled(false);
         main.setPropertyPlaceholderLocations(PROPERTIES_LOCATION);
-        main.addOverrideProperty("camel.main.routesIncludePattern", role.routesIncludePattern());
+        if (!role.routesIncludePattern().isEmpty()) {
+            main.addOverrideProperty("camel.main.routesIncludePattern", role.routesIncludePattern());
+        }
         if (role == Role.TRAIN) {
             TrainingRun.prepare(main);
         }
@@ -143,7 +152,7 @@ public final class Application {
                 role = Role.valueOf(args[0].toUpperCase(Locale.ROOT));
             } catch (IllegalArgumentException e) {
                 System.err.println("cache-invalidation: unknown role '" + args[0] + "': use all, pipeline, worker,"
-                        + " replay, redrive or train");
+                        + " replay, redrive, validate or train");
                 System.exit(2);
             }
             rest = Arrays.copyOfRange(args, 1, args.length);
@@ -165,6 +174,9 @@ public final class Application {
         try {
             if (role == Role.REPLAY) {
                 rest = Replay.prepare(main, rest);
+            }
+            if (role == Role.VALIDATE) {
+                rest = Validate.prepare(main, rest, System.out);
             }
             System.exit(end.exitCode(main.run(rest)));
         } catch (Exception e) {
