@@ -12,8 +12,17 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 
 import com.github.shyiko.mysql.binlog.BinaryLogClient;
+import com.github.shyiko.mysql.binlog.event.EventHeaderV4;
+import com.github.shyiko.mysql.binlog.event.EventType;
+import com.github.shyiko.mysql.binlog.event.GtidEventData;
+import com.github.shyiko.mysql.binlog.event.MariadbGtidEventData;
+import com.github.shyiko.mysql.binlog.event.QueryEventData;
+import com.github.shyiko.mysql.binlog.event.RotateEventData;
+import com.github.shyiko.mysql.binlog.event.deserialization.EventDeserializer;
+import com.github.shyiko.mysql.binlog.event.deserialization.NullEventDataDeserializer;
 import com.github.shyiko.mysql.binlog.network.SSLMode;
 import dev.cacheinvalidation.config.DatabasePreflight;
 import dev.cacheinvalidation.config.MysqlDsn;
@@ -135,14 +144,73 @@ final class BinlogFiles {
         return files;
     }
 
-    /** When the file began: the time of its first stamped event. */
-    Instant began(String file) throws IOException {
+    /** Where a transaction starts in the binlog, and its GTID where the server gives one. */
+    record TransactionStart(Place place, String gtid) {
+    }
+
+    /**
+     * The first transaction committed at or after {@code since}, read from the start of {@code file} on (only the
+     * events' headers and transaction starts are decoded); null when the binlog has none yet.
+     */
+    TransactionStart firstTransactionAtOrAfter(String file, Instant since) throws IOException {
+        BinaryLogClient client = client(file, 4);
+        client.setBlocking(false);
+        EventDeserializer headersOnly = new EventDeserializer();
+        for (EventType type : List.of(EventType.TABLE_MAP, EventType.WRITE_ROWS, EventType.UPDATE_ROWS,
+                EventType.DELETE_ROWS, EventType.EXT_WRITE_ROWS, EventType.EXT_UPDATE_ROWS, EventType.EXT_DELETE_ROWS,
+                EventType.ROWS_QUERY, EventType.ANNOTATE_ROWS)) {
+            headersOnly.setEventDataDeserializer(type, new NullEventDataDeserializer());
+        }
+        client.setEventDeserializer(headersOnly);
+        AtomicReference<TransactionStart> found = new AtomicReference<>();
+        AtomicReference<String> currentFile = new AtomicReference<>(file);
+        client.registerEventListener(event -> {
+            EventHeaderV4 header = event.getHeader();
+            if (event.getData() instanceof RotateEventData rotate) {
+                currentFile.set(rotate.getBinlogFilename());
+                return;
+            }
+            if (found.get() != null || header.getTimestamp() < since.toEpochMilli()) {
+                return;
+            }
+            String gtid = null;
+            if (event.getData() instanceof MariadbGtidEventData mariadb) {
+                gtid = mariadb.getDomainId() + "-" + mariadb.getServerId() + "-" + mariadb.getSequence();
+            } else if (event.getData() instanceof GtidEventData mysql) {
+                gtid = mysql.getMySqlGtid().toString();
+            } else if (!(event.getData() instanceof QueryEventData query && "BEGIN".equalsIgnoreCase(query.getSql()))) {
+                return;
+            }
+            found.set(new TransactionStart(new Place(currentFile.get(), header.getPosition()), gtid));
+            try {
+                client.disconnect();
+            } catch (IOException ignored) {
+                // the dump ends either way
+            }
+        });
+        try {
+            client.connect();
+        } catch (IOException e) {
+            if (found.get() == null) {
+                throw e;
+            }
+        }
+        return found.get();
+    }
+
+    private BinaryLogClient client(String file, long position) {
         BinaryLogClient client = new BinaryLogClient(dsn.host(), dsn.port(), dsn.user(), dsn.password());
         client.setServerId(serverId);
         client.setBinlogFilename(file);
-        client.setBinlogPosition(4);
+        client.setBinlogPosition(position);
         client.setKeepAlive(false);
         client.setSSLMode(dsn.tlsMode().map(BinlogFiles::sslMode).orElse(SSLMode.DISABLED));
+        return client;
+    }
+
+    /** When the file began: the time of its first stamped event. */
+    Instant began(String file) throws IOException {
+        BinaryLogClient client = client(file, 4);
         AtomicLong stamped = new AtomicLong();
         CountDownLatch first = new CountDownLatch(1);
         client.registerEventListener(event -> {

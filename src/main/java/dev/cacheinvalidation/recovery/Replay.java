@@ -46,8 +46,10 @@ import org.slf4j.LoggerFactory;
  * <p>
  * It is the pipeline, run once beside the running one: the same routes, script and stream, as a connector of its
  * own ({@code replay-<pid>}) with its own position in a temporary directory, never the running pipeline's. Its
- * start position is written before the binlog reader starts: the binlog file that holds {@code T} (the last one
- * begun at or before it), from whose changes those committed before {@code T} are left out. Its schema history is
+ * start position is written before the binlog reader starts: the first transaction committed at or after {@code T},
+ * found by reading the event headers of the binlog file that holds {@code T} (the last one begun at or before it);
+ * changes committed before {@code T} that come after it (the binlog is in commit order, its times in seconds) are
+ * left out as they pass. Its schema history is
  * built from the tables as they are now ({@code snapshot.mode=recovery}): a replay across a schema change of a
  * captured table is not supported. It ends once the position it saved (everything before it in the stream) has
  * reached {@code U}, with one summary line, exit 0. A binlog that no longer reaches back to {@code T} (purged) is
@@ -187,6 +189,7 @@ public final class Replay {
         BinlogFiles.Place head = binlog.head();
         Bound since = options.since();
         Map<String, Object> offset = new LinkedHashMap<>();
+        String firstGtid = null;
         if (since.time() != null) {
             List<BinlogFiles.BinlogFile> files = binlog.backTo(since.time());
             BinlogFiles.BinlogFile holding = binlog.holding(since.time(), files);
@@ -196,8 +199,11 @@ public final class Replay {
                         + "; replay since " + files.get(0).began() + " and flush what changed before, or restore the"
                         + " cache from a backup taken after it");
             }
-            offset.put("file", holding.name());
-            offset.put("pos", 4L);
+            BinlogFiles.TransactionStart start = binlog.firstTransactionAtOrAfter(holding.name(), since.time());
+            BinlogFiles.Place from = start == null ? head : start.place();
+            offset.put("file", from.file());
+            offset.put("pos", from.position());
+            firstGtid = start == null ? null : start.gtid();
         } else if (since.place() != null) {
             offset.put("file", since.place().file());
             offset.put("pos", since.place().position());
@@ -208,8 +214,10 @@ public final class Replay {
         }
         if (DatabasePreflight.check(dsn) == ServerFlavor.MARIADB && since.gtids() == null) {
             // MariaDB's binlog reader starts from a GTID position, the one the server gives for that place
-            offset.put("gtids", binlog.mariaDbGtidPosition(new BinlogFiles.Place((String) offset.get("file"),
-                    (Long) offset.get("pos"))));
+            String gtids = binlog.mariaDbGtidPosition(new BinlogFiles.Place((String) offset.get("file"),
+                    (Long) offset.get("pos")));
+            // nothing before it in the binlog: the position just before the first transaction
+            offset.put("gtids", gtids.isEmpty() && firstGtid != null ? before(firstGtid) : gtids);
         }
         Bound until = options.until();
         untilPlace = until == null ? head : until.place();
@@ -221,6 +229,12 @@ public final class Replay {
         LOG.info("Replay from {} (binlog {}:{}{}) up to {}, as connector {} with its own position in {}", since,
                 offset.get("file"), offset.get("pos"), since.gtids() != null ? ", after GTIDs " + since.gtids() : "",
                 until == null ? "the binlog's end now, " + head : until, connector, dataDir);
+    }
+
+    /** The MariaDB GTID position just before {@code gtid}: its sequence number less one. */
+    static String before(String gtid) {
+        int last = gtid.lastIndexOf('-');
+        return gtid.substring(0, last + 1) + (Long.parseLong(gtid.substring(last + 1)) - 1);
     }
 
     /** The start position, in the file store's layout (Kafka's: a serialized map of JSON key to JSON value). */

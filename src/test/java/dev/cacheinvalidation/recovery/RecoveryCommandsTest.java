@@ -41,6 +41,12 @@ class RecoveryCommandsTest {
     }
 
     @Test
+    void theMariaDbPositionBeforeAGtidIsItsSequenceLessOne() {
+        assertThat(Replay.before("0-1-41200")).isEqualTo("0-1-41199");
+        assertThat(Replay.before("2-7-1")).isEqualTo("2-7-0");
+    }
+
+    @Test
     void binlogPlacesCompareByFileThenPosition() {
         assertThat(new BinlogFiles.Place("mysql-bin.000002", 4)).isGreaterThan(new BinlogFiles.Place("mysql-bin.000001", 999));
         assertThat(new BinlogFiles.Place("mysql-bin.000002", 500)).isLessThan(new BinlogFiles.Place("mysql-bin.000002", 501));
