@@ -79,7 +79,8 @@ public class Invalidator extends ServiceSupport implements Processor, CamelConte
                 "Keys of the application's own that events named, plainly or by a pattern, and that were not deleted");
         ownKeys = new OwnKeys(streams, connectorName);
         endToEnd = meters.timer("cache_invalidation_end_to_end",
-                "From the change in the binlog (server time, whole seconds) to the deletion of its keys");
+                "From the commit in the binlog (server time; whole seconds on MariaDB, microseconds on MySQL 8 with"
+                        + " GTIDs) to the deletion of its keys");
         cache = RedisConnection.open(RedisAddress.parse(cacheUri, "CACHE_URI"), "invalidator", 10_000, 8)
                 .waitForReplicas(waitReplicas);
     }
@@ -125,13 +126,14 @@ public class Invalidator extends ServiceSupport implements Processor, CamelConte
             keysDeletedAgain.increment(plain.size() + patterns.size());
             return;
         }
-        long now = System.currentTimeMillis();
+        java.time.Instant now = java.time.Instant.now();
+        long nowMicros = now.getEpochSecond() * 1_000_000 + now.getNano() / 1000;
         for (CacheKeys keys : events) {
             if (!keys.keys().isEmpty()) {
                 LOG.info(EVENT_LINE, "Invalidated {} keys for {}", keys.keys().size(), keys.table());
             }
-            if (keys.sourceTsMs() != null) {
-                endToEnd.record(Math.max(0, now - keys.sourceTsMs()), TimeUnit.MILLISECONDS);
+            if (keys.committedMicros() != null) {
+                endToEnd.record(Math.max(0, nowMicros - keys.committedMicros()), TimeUnit.MICROSECONDS);
             }
         }
         keysDeleted.increment(plain.size() + patterns.size());
