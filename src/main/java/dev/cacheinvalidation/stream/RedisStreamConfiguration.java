@@ -59,7 +59,8 @@ public class RedisStreamConfiguration {
                       + " (header CamelRedisStreamPass 2) and acknowledged only after that; until then they stay"
                       + " pending, so a crash in between has them processed again. Must be below claimIdleMs")
     private long reprocessAfterMs;
-    @UriParam(label = "consumer", defaultValue = "5000", description = "How often stream length, lag, pending and the oldest unacknowledged entry are sampled")
+    @UriParam(label = "consumer", defaultValue = "5000",
+              description = "How often stream length, lag, pending and the oldest unacknowledged entry are sampled")
     private long statsIntervalMs = 5000;
     @UriParam(defaultValue = "60000",
               description = "How often the Redis's maxmemory-policy is checked after the check at start: allkeys-*"

@@ -58,7 +58,8 @@ final class Freshness {
      */
     Freshness(Meters meters, String tables, Duration objective) {
         if (objective.isNegative() || objective.isZero()) {
-            throw new IllegalArgumentException("worker.freshnessObjectiveMs must be above 0, was " + objective.toMillis());
+            throw new IllegalArgumentException(
+                    "worker.freshnessObjectiveMs must be above 0, was " + objective.toMillis());
         }
         this.meters = meters;
         this.captured = patterns(tables);
@@ -149,7 +150,9 @@ final class Freshness {
     }
 
     private boolean isCaptured(String table) {
-        return table != null && (captured.isEmpty() || captured.stream().anyMatch(p -> p.matcher(table).matches()));
+        // "?": an event without a table
+        return !"?".equals(table)
+                && (captured.isEmpty() || captured.stream().anyMatch(p -> p.matcher(table).matches()));
     }
 
     private static List<Pattern> patterns(String tables) {
@@ -188,7 +191,8 @@ final class Freshness {
             endToEnd = meters.timer("cache_invalidation_end_to_end", "From the change's commit in the binlog to the"
                     + " deletion of its keys, per table", buckets, "table", tag);
             commitToStream = meters.timer("cache_invalidation_commit_to_stream", "The pipeline's share: from the"
-                    + " change's commit in the binlog to its stream entry (the entry id's time)", buckets, "table", tag);
+                    + " change's commit in the binlog to its stream entry (the entry id's time)", buckets,
+                    "table", tag);
             streamToDeleted = meters.timer("cache_invalidation_stream_to_deleted", "The worker's share: from the stream"
                     + " entry (the entry id's time) to the deletion of its keys", buckets, "table", tag);
             objectiveMissed = meters.counter("cache_invalidation_freshness_objective_missed", "Invalidations whose"

@@ -121,6 +121,7 @@ class FreshnessTest {
         assertThat(freshness("app\\..*", 5000).tag("app.orders")).isEqualTo("app.orders");
         assertThat(freshness("app\\..*", 5000).tag("shop.orders")).isEqualTo("other");
         assertThat(freshness("", 5000).tag("shop.orders")).isEqualTo("shop.orders");
+        assertThat(freshness("", 5000).tag(null)).as("an event without a table").isEqualTo("other");
     }
 
     @Test
