@@ -154,7 +154,7 @@ public class ScriptStepBenchmark {
     private static ChangeEvent event(String op, String table, Map<String, Object> before, Map<String, Object> after,
             String gtid, long pos) {
         return new ChangeEvent(op, table, before, after, new ArrayList<>(),
-                new ChangeEvent.SourcePosition("mysql-bin.000003", pos, 0, gtid, 1L, 1764240000000L + pos), gtid);
+                new ChangeEvent.SourcePosition("mysql-bin.000003", pos, 0, gtid, 1L, 1764240000000L + pos, (1764240000000L + pos) * 1000), gtid);
     }
 
     private static Map<String, Object> row(Object... columns) {

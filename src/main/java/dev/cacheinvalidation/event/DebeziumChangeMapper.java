@@ -90,9 +90,11 @@ public class DebeziumChangeMapper implements Processor {
         Map<String, Object> src = source == null ? Map.of() : source;
         String table = src.get("db") + "." + src.get("table");
         String gtid = string(src.get("gtid"));
+        Long tsMs = longValue(src.get("ts_ms"));
+        Long tsUs = longValue(src.get("ts_us"));
         ChangeEvent.SourcePosition position = new ChangeEvent.SourcePosition(string(src.get("file")),
-                longValue(src.get("pos")), intValue(src.get("row")), gtid, longValue(src.get("server_id")),
-                longValue(src.get("ts_ms")));
+                longValue(src.get("pos")), intValue(src.get("row")), gtid, longValue(src.get("server_id")), tsMs,
+                tsUs != null || tsMs == null ? tsUs : tsMs * 1000);
         return new ChangeEvent(operation, table, ColumnValues.toMap(before, maxValueLength),
                 ColumnValues.toMap(after, maxValueLength),
                 new ArrayList<>(), position, gtid);

@@ -10,7 +10,9 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.cacheinvalidation.batching.EventBatch;
 import dev.cacheinvalidation.event.ChangeEvent;
+import dev.cacheinvalidation.metrics.Meters;
 import dev.cacheinvalidation.stream.RedisStreamConstants;
+import io.micrometer.core.instrument.Counter;
 import org.apache.camel.CamelContext;
 import org.apache.camel.CamelContextAware;
 import org.apache.camel.Exchange;
@@ -27,6 +29,7 @@ import org.slf4j.LoggerFactory;
  * <li>{@code fail}: the pipeline route is stopped with the error; nothing of the batch is acknowledged, so it is
  * read again once the script is fixed and the pipeline started.</li>
  * </ul>
+ * The events dead-lettered are counted ({@code cache_invalidation_events_dead_lettered_total}).
  */
 public class ScriptFailurePolicy implements Processor, CamelContextAware {
 
@@ -36,6 +39,7 @@ public class ScriptFailurePolicy implements Processor, CamelContextAware {
     private String policy = "dead-letter";
     private String routeId = "cdc-to-stream";
     private CamelContext camelContext;
+    private volatile Counter deadLettered;
 
     @Override
     public void process(Exchange exchange) throws Exception {
@@ -63,6 +67,7 @@ public class ScriptFailurePolicy implements Processor, CamelContextAware {
             }
         }
         LOG.error("Dead-lettering a batch of {} events: {}", size, error);
+        deadLetterCounter().increment(size);
         exchange.getMessage().setBody(letters);
         // the batch's id, on each of its letters: redrive runs the script over the batch as it was
         exchange.getMessage().setHeader(RedisStreamConstants.EXTRA_FIELDS, Map.of("error", error, "stage", "script",
@@ -90,10 +95,22 @@ public class ScriptFailurePolicy implements Processor, CamelContextAware {
         this.camelContext = camelContext;
         // the route to stop is named in the route file: a name that matches no route is a startup error
         try {
-            camelContext.addStartupListener((context, alreadyStarted) -> checkRouteExists());
+            camelContext.addStartupListener((context, alreadyStarted) -> {
+                checkRouteExists();
+                // at start, so that the count is there at 0 before the first dead letter
+                deadLetterCounter();
+            });
         } catch (Exception e) {
             throw new IllegalStateException("cannot check the route the script failure policy stops", e);
         }
+    }
+
+    private Counter deadLetterCounter() {
+        if (deadLettered == null) {
+            deadLettered = Meters.of(camelContext).counter("cache_invalidation_events_dead_lettered",
+                    "Events of batches the script failed on, written to the dead-letter stream (stream.deadLetterKey)");
+        }
+        return deadLettered;
     }
 
     void checkRouteExists() {

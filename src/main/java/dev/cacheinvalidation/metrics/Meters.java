@@ -1,5 +1,6 @@
 package dev.cacheinvalidation.metrics;
 
+import java.time.Duration;
 import java.util.function.ToDoubleFunction;
 
 import dev.cacheinvalidation.stream.StreamMeters;
@@ -32,13 +33,23 @@ public final class Meters {
         return new Meters(StreamMeters.registry(context), Tags.of(tags));
     }
 
-    public Counter counter(String name, String description) {
-        return Counter.builder(name).description(description).tags(tags).register(registry);
+    /** A counter; {@code moreTags} (key, value pairs) are added to the tags of every meter. */
+    public Counter counter(String name, String description, String... moreTags) {
+        return Counter.builder(name).description(description).tags(tags.and(moreTags)).register(registry);
     }
 
     /** A timer with a percentile histogram, so that quantiles can be computed across instances. */
     public Timer timer(String name, String description) {
         return Timer.builder(name).description(description).tags(tags).publishPercentileHistogram().register(registry);
+    }
+
+    /**
+     * A timer with these histogram buckets ({@code le}) and more tags (key, value pairs): quantiles across instances
+     * from a few series each, for meters that a tag such as the table multiplies.
+     */
+    public Timer timer(String name, String description, Duration[] buckets, String... moreTags) {
+        return Timer.builder(name).description(description).tags(tags.and(moreTags)).serviceLevelObjectives(buckets)
+                .register(registry);
     }
 
     public DistributionSummary summary(String name, String description) {

@@ -50,11 +50,17 @@ public class RedisStreamConfiguration {
               description = "Readiness is DOWN while the group has more unread entries than this; 0 disables the check")
     private long maxLag = 100000;
     @UriParam(label = "consumer", defaultValue = "0",
+              description = "Readiness is DOWN while the oldest entry the group has not acknowledged (pending, or not"
+                      + " read yet) is older than this, in milliseconds, by its id's time; 0 disables the check. Must"
+                      + " be above reprocessAfterMs")
+    private long maxChangeAgeMs;
+    @UriParam(label = "consumer", defaultValue = "0",
               description = "When above 0, entries the route accepted are handed to it a second time this long after"
                       + " (header CamelRedisStreamPass 2) and acknowledged only after that; until then they stay"
                       + " pending, so a crash in between has them processed again. Must be below claimIdleMs")
     private long reprocessAfterMs;
-    @UriParam(label = "consumer", defaultValue = "5000", description = "How often stream length, lag and pending are sampled")
+    @UriParam(label = "consumer", defaultValue = "5000",
+              description = "How often stream length, lag, pending and the oldest unacknowledged entry are sampled")
     private long statsIntervalMs = 5000;
     @UriParam(defaultValue = "60000",
               description = "How often the Redis's maxmemory-policy is checked after the check at start: allkeys-*"
@@ -192,6 +198,14 @@ public class RedisStreamConfiguration {
 
     public void setMaxLag(long maxLag) {
         this.maxLag = maxLag;
+    }
+
+    public long getMaxChangeAgeMs() {
+        return maxChangeAgeMs;
+    }
+
+    public void setMaxChangeAgeMs(long maxChangeAgeMs) {
+        this.maxChangeAgeMs = maxChangeAgeMs;
     }
 
     public long getReprocessAfterMs() {

@@ -37,6 +37,10 @@ import org.slf4j.LoggerFactory;
  * {@code maxDeliveries} times.</li>
  * <li>With {@code reprocessAfterMs} above 0, accepted entries are handed to the route a second time that long after
  * (header {@link RedisStreamConstants#PASS} 2), and acknowledged only after that pass succeeds.</li>
+ * <li>Every {@code statsIntervalMs} the stream and the group are sampled: length, lag, pending, and the oldest entry
+ * not acknowledged (the oldest pending one, else the first after the group's last delivered id), whose id's time
+ * says how long the oldest change has waited. Readiness is DOWN while the lag exceeds {@code maxLag} or that age
+ * {@code maxChangeAgeMs}: at most one interval after the bound is passed.</li>
  * </ul>
  */
 public class RedisStreamConsumer extends DefaultConsumer {
@@ -51,7 +55,9 @@ public class RedisStreamConsumer extends DefaultConsumer {
     private ScheduledExecutorService statsSampler;
     private RedisStreamHealthCheck healthCheck;
     private EvictionGuard evictionGuard;
-    private volatile StreamClient.GroupStats stats = new StreamClient.GroupStats(0, 0, 0, -1);
+    private volatile StreamClient.GroupStats stats = new StreamClient.GroupStats(0, 0, 0, -1, -1);
+    /** How old the oldest entry the group had not acknowledged was when last sampled (0: none). */
+    private volatile long oldestUnackedAgeMs;
     /** The last time seen before which the group had acknowledged every entry (-1: none seen yet). */
     private volatile long doneBeforeMs = -1;
     private Counter vanished;
@@ -77,6 +83,11 @@ public class RedisStreamConsumer extends DefaultConsumer {
             // others would take over entries that wait for their second pass, and count them as failed deliveries
             throw new IllegalArgumentException("reprocessAfterMs (" + config.getReprocessAfterMs()
                     + ") must be below claimIdleMs (" + config.getClaimIdleMs() + ")");
+        }
+        if (config.getMaxChangeAgeMs() > 0 && config.getReprocessAfterMs() >= config.getMaxChangeAgeMs()) {
+            // entries wait unacknowledged for their second pass: readiness would go DOWN with each of them
+            throw new IllegalArgumentException("maxChangeAgeMs (" + config.getMaxChangeAgeMs()
+                    + ") must be above reprocessAfterMs (" + config.getReprocessAfterMs() + ")");
         }
         int threads = Math.max(1, config.getConcurrentConsumers());
         String baseName = config.getConsumerName() != null && !config.getConsumerName().isBlank()
@@ -105,6 +116,10 @@ public class RedisStreamConsumer extends DefaultConsumer {
         Gauge.builder("redis_stream_length", () -> stats.length()).tags(tags).register(meters);
         Gauge.builder("redis_stream_group_lag", () -> stats.lag()).tags(tags).register(meters);
         Gauge.builder("redis_stream_group_pending", () -> stats.pending()).tags(tags).register(meters);
+        Gauge.builder("redis_stream_group_oldest_unacked_age_seconds", () -> oldestUnackedAgeMs / 1000.0)
+                .description("How old (by its id's time) the oldest entry the group has not acknowledged, pending or"
+                        + " not read yet, was at the last sample; 0 when every entry is acknowledged")
+                .tags(tags).register(meters);
         Gauge.builder("redis_stream_entries_awaiting_second_pass", awaitingSecondPass::get)
                 .description("Entries processed once and held, unacknowledged, for their second pass").tags(tags)
                 .register(meters);
@@ -113,6 +128,8 @@ public class RedisStreamConsumer extends DefaultConsumer {
         statsSampler.scheduleWithFixedDelay(() -> {
             try {
                 stats = client.stats(config.getStream(), config.getGroup());
+                oldestUnackedAgeMs = stats.oldestUnackedMs() < 0 ? 0
+                        : Math.max(0, System.currentTimeMillis() - stats.oldestUnackedMs());
                 if (stats.doneBeforeMs() >= 0) {
                     doneBeforeMs = stats.doneBeforeMs();
                 }
@@ -130,9 +147,13 @@ public class RedisStreamConsumer extends DefaultConsumer {
             if (config.getMaxLag() > 0 && stats.lag() > config.getMaxLag()) {
                 return "group " + config.getGroup() + " lags " + stats.lag() + " entries (more than " + config.getMaxLag() + ")";
             }
+            if (config.getMaxChangeAgeMs() > 0 && oldestUnackedAgeMs > config.getMaxChangeAgeMs()) {
+                return "the oldest entry group " + config.getGroup() + " has not acknowledged is " + oldestUnackedAgeMs
+                        + " ms old (more than " + config.getMaxChangeAgeMs() + ")";
+            }
             return null;
         }, () -> Map.of("stream", config.getStream(), "group", config.getGroup(), "length", stats.length(),
-                "lag", stats.lag(), "pending", stats.pending()));
+                "lag", stats.lag(), "pending", stats.pending(), "oldestUnackedAgeMs", oldestUnackedAgeMs));
         healthCheck.register(getEndpoint().getCamelContext());
     }
 

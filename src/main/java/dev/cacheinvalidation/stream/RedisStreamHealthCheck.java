@@ -10,7 +10,8 @@ import org.apache.camel.impl.health.AbstractHealthCheck;
 
 /**
  * Readiness of a redis-stream producer or consumer: DOWN while Redis refuses its commands (it retries by itself,
- * so liveness is not affected) or, for a consumer, while the group lags more than the threshold.
+ * so liveness is not affected) or, for a consumer, while the group lags more than the threshold or its oldest
+ * unacknowledged entry is older than the bound.
  */
 final class RedisStreamHealthCheck extends AbstractHealthCheck {
 

@@ -21,6 +21,7 @@ import redis.clients.jedis.params.XAutoClaimParams;
 import redis.clients.jedis.params.XPendingParams;
 import redis.clients.jedis.params.XReadGroupParams;
 import redis.clients.jedis.params.XTrimParams;
+import redis.clients.jedis.resps.StreamEntry;
 import redis.clients.jedis.resps.StreamGroupInfo;
 import redis.clients.jedis.resps.StreamPendingEntry;
 
@@ -177,8 +178,8 @@ public class StreamClient implements AutoCloseable {
     }
 
     /**
-     * Length of the stream and, for the group, entries not yet read (lag), read but not acknowledged, and the time
-     * (of the entry ids) before which every entry is acknowledged.
+     * Length of the stream and, for the group, entries not yet read (lag), read but not acknowledged, the time (of
+     * the entry ids) before which every entry is acknowledged, and the time of the oldest entry not acknowledged.
      */
     public GroupStats stats(String stream, String group) {
         UnifiedJedis jedis = jedis();
@@ -186,6 +187,7 @@ public class StreamClient implements AutoCloseable {
         long lag = -1;
         long pending = -1;
         long doneBeforeMs = -1;
+        long oldestUnackedMs = -1;
         if (length > 0 || jedis.exists(stream)) {
             for (StreamGroupInfo info : jedis.xinfoGroups(stream)) {
                 if (info.getName().equals(group)) {
@@ -193,12 +195,26 @@ public class StreamClient implements AutoCloseable {
                     Object reported = info.getGroupInfo().get("lag");
                     lag = reported instanceof Long l ? l : -1;
                     // entries before the oldest pending one, or up to the last delivered one, are acknowledged
-                    StreamEntryID done = pending > 0 ? jedis.xpending(stream, group).getMinId() : info.getLastDeliveredId();
+                    StreamEntryID oldestPending = pending > 0 ? jedis.xpending(stream, group).getMinId() : null;
+                    StreamEntryID done = oldestPending != null ? oldestPending : info.getLastDeliveredId();
                     doneBeforeMs = done == null ? -1 : done.getTime();
+                    if (oldestPending != null) {
+                        oldestUnackedMs = oldestPending.getTime();
+                    } else if (lag != 0) {
+                        // nothing pending: the oldest entry not acknowledged is the first one not delivered yet
+                        oldestUnackedMs = firstAfter(jedis, stream, info.getLastDeliveredId());
+                    }
                 }
             }
         }
-        return new GroupStats(length, lag, pending, doneBeforeMs);
+        return new GroupStats(length, lag, pending, doneBeforeMs, oldestUnackedMs);
+    }
+
+    /** The time of the first entry after this id (XRANGE with an exclusive start), -1 when there is none. */
+    private static long firstAfter(UnifiedJedis jedis, String stream, StreamEntryID id) {
+        String after = id == null ? "-" : "(" + id;
+        List<StreamEntry> next = jedis.xrange(stream, after, "+", 1);
+        return next.isEmpty() ? -1 : next.get(0).getID().getTime();
     }
 
     /** XLEN; 0 for a stream that does not exist. */
@@ -251,10 +267,11 @@ public class StreamClient implements AutoCloseable {
     }
 
     /**
-     * Stream length, group lag (-1 when Redis cannot tell), pending entries, and the entry time before which all are
-     * acknowledged (-1: no group).
+     * Stream length, group lag (-1 when Redis cannot tell), pending entries, the entry time before which all are
+     * acknowledged (-1: no group), and the time of the oldest entry the group has not acknowledged, pending or not
+     * delivered yet (-1: none, or no group).
      */
-    public record GroupStats(long length, long lag, long pending, long doneBeforeMs) {
+    public record GroupStats(long length, long lag, long pending, long doneBeforeMs, long oldestUnackedMs) {
     }
 
     /** Entries taken over from idle consumers, how many times each was delivered, and where to continue. */

@@ -12,13 +12,14 @@ import com.fasterxml.jackson.core.JsonToken;
 
 /**
  * The keys one stream entry asks to delete, read as the seed's worker reads them: {@code after._cache_keys}, or
- * {@code before._cache_keys} when there is no after (deletes). Also keeps the event's source timestamp (when
- * the change was written to the binlog, in whole seconds on most servers) to measure end-to-end latency.
+ * {@code before._cache_keys} when there is no after (deletes). Also keeps when the change was committed, to measure
+ * how fresh the cache is: {@code source.ts_us} (microseconds, finer than milliseconds on MySQL 8 with GTIDs, whole
+ * seconds on MariaDB), or {@code source.ts_ms} for an event without it.
  * <p>
  * The event is read in one pass with a streaming parser that skips everything else (the columns of the row), as
  * the worker reads tens of thousands of events a second.
  */
-public record CacheKeys(String table, List<String> keys, Long sourceTsMs) {
+public record CacheKeys(String table, List<String> keys, Long committedMicros) {
 
     private static final JsonFactory JSON = new JsonFactory();
 
@@ -48,7 +49,7 @@ public record CacheKeys(String table, List<String> keys, Long sourceTsMs) {
             throw new IllegalArgumentException("event is not a JSON object");
         }
         String table = "?";
-        Long sourceTsMs = null;
+        Long committedMicros = null;
         Side after = Side.ABSENT;
         Side before = Side.ABSENT;
         while (parser.nextToken() == JsonToken.FIELD_NAME) {
@@ -58,7 +59,7 @@ public record CacheKeys(String table, List<String> keys, Long sourceTsMs) {
                 case "after" -> after = side(parser, value);
                 case "before" -> before = side(parser, value);
                 case "table" -> table = value == JsonToken.VALUE_STRING ? parser.getText() : table;
-                case "source" -> sourceTsMs = timestamp(parser, value);
+                case "source" -> committedMicros = commitTime(parser, value);
                 default -> parser.skipChildren();
             }
         }
@@ -66,7 +67,7 @@ public record CacheKeys(String table, List<String> keys, Long sourceTsMs) {
         if (chosen == Side.NOT_AN_OBJECT) {
             throw new IllegalArgumentException("event after/before is not an object");
         }
-        return new CacheKeys(table, chosen.keys == null ? List.of() : chosen.keys, sourceTsMs);
+        return new CacheKeys(table, chosen.keys == null ? List.of() : chosen.keys, committedMicros);
     }
 
     /**
@@ -128,22 +129,26 @@ public record CacheKeys(String table, List<String> keys, Long sourceTsMs) {
         return token.isStructStart() ? token.asString() + "..." : parser.getText();
     }
 
-    private static Long timestamp(JsonParser parser, JsonToken value) throws IOException {
+    /** The source block's commit time in microseconds: ts_us, else ts_ms (whichever comes first in the block). */
+    private static Long commitTime(JsonParser parser, JsonToken value) throws IOException {
         if (value != JsonToken.START_OBJECT) {
             parser.skipChildren();
             return null;
         }
         Long tsMs = null;
+        Long tsUs = null;
         while (parser.nextToken() == JsonToken.FIELD_NAME) {
-            boolean isTs = "ts_ms".equals(parser.currentName());
+            String name = parser.currentName();
             JsonToken token = parser.nextToken();
-            if (isTs && token.isNumeric()) {
+            if (token.isNumeric() && "ts_us".equals(name)) {
+                tsUs = parser.getLongValue();
+            } else if (token.isNumeric() && "ts_ms".equals(name)) {
                 tsMs = parser.getLongValue();
             } else {
                 parser.skipChildren();
             }
         }
-        return tsMs;
+        return tsUs != null ? tsUs : tsMs != null ? tsMs * 1000 : null;
     }
 
     /** A key with {@code *} is a pattern: every key matching it goes. */

@@ -8,15 +8,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
-import java.util.concurrent.TimeUnit;
-
 import dev.cacheinvalidation.config.RedisAddress;
 import dev.cacheinvalidation.metrics.Meters;
 import dev.cacheinvalidation.redis.RedisConnection;
 import dev.cacheinvalidation.stream.RedisStreamConstants;
 import dev.cacheinvalidation.stream.StreamMessage;
 import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.Timer;
 import org.apache.camel.CamelContext;
 import org.apache.camel.CamelContextAware;
 import org.apache.camel.Exchange;
@@ -33,7 +30,8 @@ import org.slf4j.MarkerFactory;
  * every master. Entries that are not events with string keys are rejected one by one (header
  * {@link RedisStreamConstants#REJECTED}); a Redis error fails the whole batch so nothing is acknowledged. The second
  * pass of a batch (header {@link RedisStreamConstants#PASS} 2, the delayed second delete) deletes the same keys
- * again and counts them apart. The application's own keys ({@link OwnKeys}) are never deleted.
+ * again and counts them apart. The application's own keys ({@link OwnKeys}) are never deleted. How fresh that keeps
+ * the cache, per table, is measured as the first pass deletes ({@link Freshness}).
  */
 public class Invalidator extends ServiceSupport implements Processor, CamelContextAware {
 
@@ -57,7 +55,9 @@ public class Invalidator extends ServiceSupport implements Processor, CamelConte
     private List<String> streams = List.of();
     private String connectorName;
     private OwnKeys ownKeys;
-    private Timer endToEnd;
+    private String tables = "";
+    private long freshnessObjectiveMs = 5000;
+    private Freshness freshness;
 
     @Override
     public void setCamelContext(CamelContext camelContext) {
@@ -78,8 +78,7 @@ public class Invalidator extends ServiceSupport implements Processor, CamelConte
         ownKeysSpared = meters.counter("cache_invalidation_own_keys_spared",
                 "Keys of the application's own that events named, plainly or by a pattern, and that were not deleted");
         ownKeys = new OwnKeys(streams, connectorName);
-        endToEnd = meters.timer("cache_invalidation_end_to_end",
-                "From the change in the binlog (server time, whole seconds) to the deletion of its keys");
+        freshness = new Freshness(meters, tables, java.time.Duration.ofMillis(freshnessObjectiveMs));
         cache = RedisConnection.open(RedisAddress.parse(cacheUri, "CACHE_URI"), "invalidator", 10_000, 8)
                 .waitForReplicas(waitReplicas);
     }
@@ -98,12 +97,14 @@ public class Invalidator extends ServiceSupport implements Processor, CamelConte
         List<StreamMessage> messages = exchange.getMessage().getBody(List.class);
         Map<String, String> rejected = new HashMap<>();
         List<CacheKeys> events = new ArrayList<>(messages.size());
+        List<String> entryIds = new ArrayList<>(messages.size());
         Set<String> plain = new LinkedHashSet<>();
         Set<String> patterns = new LinkedHashSet<>();
         for (StreamMessage message : messages) {
             try {
                 CacheKeys keys = CacheKeys.fromEventJson(message.bytes(fieldName));
                 events.add(keys);
+                entryIds.add(message.id());
                 for (String key : keys.keys()) {
                     (CacheKeys.isPattern(key) ? patterns : plain).add(key);
                 }
@@ -125,13 +126,12 @@ public class Invalidator extends ServiceSupport implements Processor, CamelConte
             keysDeletedAgain.increment(plain.size() + patterns.size());
             return;
         }
-        long now = System.currentTimeMillis();
-        for (CacheKeys keys : events) {
+        long deletedMicros = Freshness.nowMicros();
+        for (int i = 0; i < events.size(); i++) {
+            CacheKeys keys = events.get(i);
             if (!keys.keys().isEmpty()) {
                 LOG.info(EVENT_LINE, "Invalidated {} keys for {}", keys.keys().size(), keys.table());
-            }
-            if (keys.sourceTsMs() != null) {
-                endToEnd.record(Math.max(0, now - keys.sourceTsMs()), TimeUnit.MILLISECONDS);
+                freshness.record(keys.table(), keys.committedMicros(), entryIds.get(i), deletedMicros);
             }
         }
         keysDeleted.increment(plain.size() + patterns.size());
@@ -153,6 +153,16 @@ public class Invalidator extends ServiceSupport implements Processor, CamelConte
     /** The connector whose position and schema history may be in Redis ({@code cdc.name}): never deleted. */
     public void setConnectorName(String connectorName) {
         this.connectorName = connectorName;
+    }
+
+    /** The captured tables ({@code cdc.tables}): each has freshness meters of its own (see {@link Freshness}). */
+    public void setTables(String tables) {
+        this.tables = tables;
+    }
+
+    /** An invalidation later than this after the commit missed the objective ({@code worker.freshnessObjectiveMs}). */
+    public void setFreshnessObjectiveMs(long freshnessObjectiveMs) {
+        this.freshnessObjectiveMs = freshnessObjectiveMs;
     }
 
     /** Deletes wait until this many replicas have them (see {@link RedisConnection#waitForReplicas}). */

@@ -125,7 +125,7 @@ class TransactionBatchStrategyTest {
     private ChangeEvent change(String tx) {
         int row = ++nextRow;
         ChangeEvent event = new ChangeEvent("u", "shop.users", Map.of("id", row), Map.of("id", row), new ArrayList<>(),
-                new ChangeEvent.SourcePosition("mysql-bin.000001", 1000L + row, 0, tx, 1L, 0L), tx);
+                new ChangeEvent.SourcePosition("mysql-bin.000001", 1000L + row, 0, tx, 1L, 0L, 0L), tx);
         offered.add(event);
         return event;
     }
@@ -359,7 +359,7 @@ class TransactionBatchStrategyTest {
         aggregator.begin("tx-failover");
         aggregator.changes("tx-failover", 10);
         List<ChangeEvent> elsewhere = offered.stream().map(e -> new ChangeEvent(e.op(), e.table(), e.before(), e.after(),
-                e.tags(), new ChangeEvent.SourcePosition("other-bin.000001", e.source().pos(), 0, e.tx(), 2L, 0L), e.tx()))
+                e.tags(), new ChangeEvent.SourcePosition("other-bin.000001", e.source().pos(), 0, e.tx(), 2L, 0L, 0L), e.tx()))
                 .toList();
         elsewhere.forEach(aggregator::offer);
         aggregator.end("tx-failover");
@@ -646,7 +646,7 @@ class TransactionBatchStrategyTest {
     void aTableChangeEndsItsTransactionAndALateEndIsOnlyCovered() {
         Aggregator aggregator = new Aggregator(100, 1000);
         ChangeEvent truncate = new ChangeEvent("t", "shop.users", null, null, new ArrayList<>(),
-                new ChangeEvent.SourcePosition("mysql-bin.000001", 900L, 0, "0-1-14", 1L, 0L), "0-1-14");
+                new ChangeEvent.SourcePosition("mysql-bin.000001", 900L, 0, "0-1-14", 1L, 0L, 0L), "0-1-14");
 
         aggregator.begin("0-1-14");
         aggregator.offer(truncate);

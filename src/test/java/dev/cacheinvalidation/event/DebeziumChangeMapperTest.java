@@ -76,7 +76,31 @@ class DebeziumChangeMapperTest {
         ChangeEvent event = DebeziumChangeMapper.toEvent("u", source("users", GTID), user(1, "a"), user(1, "b"));
 
         assertThat(event.source()).isEqualTo(
-                new ChangeEvent.SourcePosition("mysql-bin.000003", 1542L, 2, GTID, 223344L, 1_710_505_445_000L));
+                new ChangeEvent.SourcePosition("mysql-bin.000003", 1542L, 2, GTID, 223344L, 1_710_505_445_000L,
+                        1_710_505_445_000_000L));
+    }
+
+    @Test
+    void theCommitTimeKeepsTheMicrosecondsAMysql8BinlogGives() {
+        // MySQL 8 with GTIDs: Debezium takes the transaction's original_commit_timestamp, in microseconds
+        Map<String, Object> source = source("users", GTID);
+        source.put("ts_ms", 1_710_505_445_123L);
+        source.put("ts_us", 1_710_505_445_123_456L);
+
+        ChangeEvent event = DebeziumChangeMapper.toEvent("u", source, user(1, "a"), user(1, "b"));
+
+        assertThat(event.source().tsMs()).isEqualTo(1_710_505_445_123L);
+        assertThat(event.source().tsUs()).isEqualTo(1_710_505_445_123_456L);
+    }
+
+    @Test
+    void aSourceWithoutMicrosecondsGetsThemFromTheMilliseconds() {
+        Map<String, Object> source = source("users", GTID);
+        source.remove("ts_us");
+
+        ChangeEvent event = DebeziumChangeMapper.toEvent("u", source, user(1, "a"), user(1, "b"));
+
+        assertThat(event.source().tsUs()).isEqualTo(1_710_505_445_000_000L);
     }
 
     @Test
@@ -218,7 +242,7 @@ class DebeziumChangeMapperTest {
         assertThat(json.properties()).extracting(Map.Entry::getKey)
                 .containsExactlyInAnyOrder("op", "table", "before", "after", "tags", "source", "tx");
         assertThat(json.get("source").properties()).extracting(Map.Entry::getKey)
-                .containsExactlyInAnyOrder("file", "pos", "row", "gtid", "server_id", "ts_ms");
+                .containsExactlyInAnyOrder("file", "pos", "row", "gtid", "server_id", "ts_ms", "ts_us");
         assertThat(json.get("source").get("server_id").asLong()).isEqualTo(223344L);
         assertThat(json.get("source").get("ts_ms").asLong()).isEqualTo(1_710_505_445_000L);
         assertThat(json.get("tx").asText()).isEqualTo(GTID);

@@ -3,7 +3,10 @@ package dev.cacheinvalidation.event;
 import java.util.HashMap;
 import java.util.Map;
 
-/** The source block of a binlog row change (MySQL or MariaDB), as the Debezium consumer puts it in its header. */
+/**
+ * The source block of a binlog row change (MySQL or MariaDB), as the Debezium consumer puts it in its header: the
+ * commit time in milliseconds and in microseconds, here of a server whose binlog has whole seconds.
+ */
 public record DebeziumSourceBlock(String connectorName, String db, String table, String gtid, String file, long pos,
         int row, long serverId, long tsMs) {
 
@@ -22,6 +25,7 @@ public record DebeziumSourceBlock(String connectorName, String db, String table,
         source.put("pos", pos);
         source.put("row", row);
         source.put("ts_ms", tsMs);
+        source.put("ts_us", tsMs * 1000);
         return source;
     }
 }

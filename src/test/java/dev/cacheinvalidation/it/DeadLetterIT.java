@@ -12,6 +12,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 
+import dev.cacheinvalidation.stream.StreamMeters;
 import org.apache.camel.ServiceStatus;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.BeforeEach;
@@ -57,6 +58,8 @@ class DeadLetterIT {
             StreamEntry letter = jedis.xrange(stream + ":dlq", "-", "+").get(0);
             assertThat(letter.getFields().get("event")).contains("\"table\":\"app.products\"");
             assertThat(letter.getFields().get("error")).contains("cannot handle products", "fails-on-products.js:4");
+            assertThat(StreamMeters.registry(app.context()).get("cache_invalidation_events_dead_lettered").counter()
+                    .count()).isEqualTo(jedis.xlen(stream + ":dlq"));
 
             jedis.set("user:2", "cached");
             change("UPDATE users SET name = CONCAT(name, '.') WHERE id = 2");

@@ -3,6 +3,7 @@ package dev.cacheinvalidation.js;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.apache.camel.CamelContext;
 import org.apache.camel.builder.RouteBuilder;
 import org.apache.camel.impl.DefaultCamelContext;
@@ -32,6 +33,21 @@ class ScriptFailurePolicyTest {
             camel.start();
 
             assertThat(camel.isStarted()).isTrue();
+        }
+    }
+
+    @Test
+    void theDeadLetterCountIsThereFromTheStart() throws Exception {
+        try (CamelContext camel = contextWithRoute("binlog")) {
+            SimpleMeterRegistry meters = new SimpleMeterRegistry();
+            camel.getRegistry().bind("meters", meters);
+            ScriptFailurePolicy policy = new ScriptFailurePolicy();
+            policy.setRouteId("binlog");
+            policy.setCamelContext(camel);
+
+            camel.start();
+
+            assertThat(meters.get("cache_invalidation_events_dead_lettered").counter().count()).isZero();
         }
     }
 

@@ -61,7 +61,7 @@ class ScriptRuntimeTest {
 
     private static ChangeEvent event(String op, String table, Map<String, Object> before, Map<String, Object> after) {
         return new ChangeEvent(op, table, before, after, new ArrayList<>(),
-                new ChangeEvent.SourcePosition("mysql-bin.000004", 4711L, 0, "0-1-99", 1L, 1_710_505_445_000L), "0-1-99");
+                new ChangeEvent.SourcePosition("mysql-bin.000004", 4711L, 0, "0-1-99", 1L, 1_710_505_445_000L, 1_710_505_445_000_000L), "0-1-99");
     }
 
     private static List<JsonNode> run(ScriptRuntime runtime, ChangeEvent... events) {

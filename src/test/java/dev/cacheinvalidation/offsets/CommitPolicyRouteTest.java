@@ -74,6 +74,6 @@ class CommitPolicyRouteTest {
 
     private static ChangeEvent rowChange(int id) {
         return new ChangeEvent("u", "shop.users", Map.of("id", id), Map.of("id", id), List.of(),
-                new ChangeEvent.SourcePosition("mysql-bin.000001", 1000L + id, 0, null, 1L, 0L), null);
+                new ChangeEvent.SourcePosition("mysql-bin.000001", 1000L + id, 0, null, 1L, 0L, 0L), null);
     }
 }

@@ -293,7 +293,7 @@ class OffsetGateTest {
 
     private static ChangeEvent rowChange() {
         return new ChangeEvent("u", "shop.users", Map.of("id", 1), Map.of("id", 1), List.of(),
-                new ChangeEvent.SourcePosition("mysql-bin.000001", 1000L, 0, null, 1L, 0L), null);
+                new ChangeEvent.SourcePosition("mysql-bin.000001", 1000L, 0, null, 1L, 0L, 0L), null);
     }
 
     private static DefaultCamelContext contextWithAggregate(String id) throws Exception {

@@ -24,4 +24,20 @@ class RedisStreamConsumerTest {
                     .hasStackTraceContaining("reprocessAfterMs (60000) must be below claimIdleMs (60000)");
         }
     }
+
+    @Test
+    void aBoundOnTheAgeOfChangesThatEntriesAwaitingTheirSecondPassWouldPassIsRefusedAtStart() throws Exception {
+        try (DefaultCamelContext context = new DefaultCamelContext()) {
+            context.addComponent("redis-stream", new RedisStreamComponent());
+            context.start();
+            // entries wait unacknowledged for their second pass: readiness would go DOWN with each
+            Endpoint endpoint = context.getEndpoint(
+                    "redis-stream:s?redisUri=redis://127.0.0.1:1&reprocessAfterMs=5000&maxChangeAgeMs=5000");
+            Consumer consumer = endpoint.createConsumer(exchange -> {
+            });
+
+            assertThatThrownBy(consumer::start)
+                    .hasStackTraceContaining("maxChangeAgeMs (5000) must be above reprocessAfterMs (5000)");
+        }
+    }
 }

@@ -44,6 +44,31 @@ class CacheKeysTest {
     }
 
     @Test
+    void theCommitTimeIsTheSourcesMicrosecondsWhereTheEventHasThem() {
+        // MySQL 8 with GTIDs: ts_us has the commit's microseconds, ts_ms only its milliseconds
+        CacheKeys keys = CacheKeys.fromEventJson("""
+                {"table":"shop.users","after":{"_cache_keys":["user:1"]},
+                 "source":{"file":"mysql-bin.000003","ts_ms":1710505445123,"ts_us":1710505445123456}}
+                """);
+
+        assertThat(keys.committedMicros()).isEqualTo(1_710_505_445_123_456L);
+    }
+
+    @Test
+    void anEventWithOnlyMillisecondsHasTheirCommitTime() {
+        CacheKeys keys = CacheKeys.fromEventJson("""
+                {"table":"shop.users","after":{"_cache_keys":["user:1"]},"source":{"ts_ms":1710505445000}}
+                """);
+
+        assertThat(keys.committedMicros()).isEqualTo(1_710_505_445_000_000L);
+    }
+
+    @Test
+    void anEventWithoutSourceHasNoCommitTime() {
+        assertThat(CacheKeys.fromEventJson("{\"after\":{\"_cache_keys\":[\"user:1\"]}}").committedMicros()).isNull();
+    }
+
+    @Test
     void deleteReadsKeysFromBefore() {
         CacheKeys keys = CacheKeys.fromEventJson("""
                 {"op":"d","table":"shop.products","before":{"id":7,"_cache_keys":["product:7","product:7:details"]},
