@@ -58,6 +58,8 @@ public class RedisStreamConsumer extends DefaultConsumer {
     private volatile StreamClient.GroupStats stats = new StreamClient.GroupStats(0, 0, 0, -1, -1);
     /** How old the oldest entry the group had not acknowledged was when last sampled (0: none). */
     private volatile long oldestUnackedAgeMs;
+    /** Dead letters waiting in the dead-letter stream when last sampled: some keys may be stale while there are any. */
+    private volatile long deadLettersWaiting;
     /** The last time seen before which the group had acknowledged every entry (-1: none seen yet). */
     private volatile long doneBeforeMs = -1;
     private Counter vanished;
@@ -120,6 +122,10 @@ public class RedisStreamConsumer extends DefaultConsumer {
                 .description("How old (by its id's time) the oldest entry the group has not acknowledged, pending or"
                         + " not read yet, was at the last sample; 0 when every entry is acknowledged")
                 .tags(tags).register(meters);
+        Gauge.builder("redis_stream_dead_letters_waiting", () -> deadLettersWaiting)
+                .description("Entries in the dead-letter stream at the last sample: while there are any, the keys of"
+                        + " their changes may be stale (redrive puts them through again)")
+                .tags(tags).register(meters);
         Gauge.builder("redis_stream_entries_awaiting_second_pass", awaitingSecondPass::get)
                 .description("Entries processed once and held, unacknowledged, for their second pass").tags(tags)
                 .register(meters);
@@ -133,6 +139,8 @@ public class RedisStreamConsumer extends DefaultConsumer {
                 if (stats.doneBeforeMs() >= 0) {
                     doneBeforeMs = stats.doneBeforeMs();
                 }
+                String deadLetters = config.getDeadLetterStream();
+                deadLettersWaiting = deadLetters == null || deadLetters.isBlank() ? 0 : client.length(deadLetters);
             } catch (RuntimeException e) {
                 // the read loops report Redis failures
             }
@@ -153,7 +161,8 @@ public class RedisStreamConsumer extends DefaultConsumer {
             }
             return null;
         }, () -> Map.of("stream", config.getStream(), "group", config.getGroup(), "length", stats.length(),
-                "lag", stats.lag(), "pending", stats.pending(), "oldestUnackedAgeMs", oldestUnackedAgeMs));
+                "lag", stats.lag(), "pending", stats.pending(), "oldestUnackedAgeMs", oldestUnackedAgeMs,
+                "deadLettersWaiting", deadLettersWaiting));
         healthCheck.register(getEndpoint().getCamelContext());
     }
 
