@@ -162,6 +162,8 @@ final class BinlogFiles {
             headersOnly.setEventDataDeserializer(type, new NullEventDataDeserializer());
         }
         client.setEventDeserializer(headersOnly);
+        // the binlog's times are whole seconds: a transaction in the second of since may have followed it
+        long sinceSecond = since.toEpochMilli() - Math.floorMod(since.toEpochMilli(), 1000);
         AtomicReference<TransactionStart> found = new AtomicReference<>();
         AtomicReference<String> currentFile = new AtomicReference<>(file);
         client.registerEventListener(event -> {
@@ -170,7 +172,7 @@ final class BinlogFiles {
                 currentFile.set(rotate.getBinlogFilename());
                 return;
             }
-            if (found.get() != null || header.getTimestamp() < since.toEpochMilli()) {
+            if (found.get() != null || header.getTimestamp() < sinceSecond) {
                 return;
             }
             String gtid = null;

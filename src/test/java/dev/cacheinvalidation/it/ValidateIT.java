@@ -33,7 +33,7 @@ class ValidateIT {
                 .arguments("--events", events.toString()).start()) {
             assertThat(validate.awaitExit(Duration.ofSeconds(60))).as(validate.tail(20)).isZero();
             assertThat(validate.output()).contains("1 event(s) in, 1 out")
-                    .containsPattern("app\\.users\\s+u\\s+.*user:7 .*user:email:a@example.com.*user:email:b@example.com");
+                    .containsPattern("app\\.users\\s+u\\s+user:7 user:email:b@example.com user:email:a@example.com user:7:orders user:7:profile");
         }
     }
 
