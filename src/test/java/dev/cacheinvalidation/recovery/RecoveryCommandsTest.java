@@ -47,6 +47,14 @@ class RecoveryCommandsTest {
     }
 
     @Test
+    void theKeysOfAnEntryAreCountedFromItsText() {
+        assertThat(Replay.keysIn("{\"before\":null,\"after\":{\"id\":1,\"_cache_keys\":[\"user:1\",\"a,]\\\"b\",\"c\"]}}"))
+                .isEqualTo(3);
+        assertThat(Replay.keysIn("{\"before\":{\"_cache_keys\":[]},\"after\":null}")).isZero();
+        assertThat(Replay.keysIn("{\"op\":\"u\"}")).isZero();
+    }
+
+    @Test
     void binlogPlacesCompareByFileThenPosition() {
         assertThat(new BinlogFiles.Place("mysql-bin.000002", 4)).isGreaterThan(new BinlogFiles.Place("mysql-bin.000001", 999));
         assertThat(new BinlogFiles.Place("mysql-bin.000002", 500)).isLessThan(new BinlogFiles.Place("mysql-bin.000002", 501));
