@@ -9,7 +9,9 @@ COPY pom.xml ./
 RUN mvn -B dependency:go-offline || true
 
 COPY src ./src
+# the jar carries copies of the routes and the settings, for a start with a pipeline file alone
 COPY routes ./routes
+COPY application.properties ./
 RUN mvn -B -DskipTests package
 
 # Runtime stage -------------------------------------------------------------

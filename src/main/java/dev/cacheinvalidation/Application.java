@@ -1,13 +1,21 @@
 package dev.cacheinvalidation;
 
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.stream.Collectors;
 
 import dev.cacheinvalidation.config.ConfigurationException;
 import dev.cacheinvalidation.config.EnvOrFilePropertiesFunction;
+import dev.cacheinvalidation.config.PipelineFile;
 import dev.cacheinvalidation.health.ProcessEnd;
 import dev.cacheinvalidation.recovery.Redrive;
 import dev.cacheinvalidation.recovery.Replay;
@@ -20,8 +28,10 @@ import org.apache.camel.main.MainListenerSupport;
 import org.slf4j.LoggerFactory;
 
 /**
- * {@code java -jar cache-invalidation.jar [all|pipeline|worker]}: runs the routes in {@code routes/} with the
- * settings of {@code application.properties} in the working directory. {@code pipeline} runs only the binlog to
+ * {@code java -jar cache-invalidation.jar [all|pipeline|worker] [--pipeline FILE]}: runs the routes in
+ * {@code routes/} with the settings of {@code application.properties} in the working directory; with a DeltaForge
+ * pipeline file ({@code --pipeline FILE} or {@code PIPELINE_FILE}, see {@link PipelineFile}) its settings replace
+ * theirs, and the jar's copies of both stand in for those the working directory lacks. {@code pipeline} runs only the binlog to
  * stream route, {@code worker} only the invalidation worker, {@code all} (the default) both; {@code replay} and
  * {@code redrive} are one-off commands that invalidate again ({@link Replay}, {@link Redrive}), {@code validate}
  * tries the key script without servers ({@link Validate}); {@code train} is the
@@ -52,15 +62,48 @@ public final class Application {
 
         /** What Camel Main loads: every route file for {@code all}, so that routes users add are run too. */
         public String routesIncludePattern() {
+            return routesIncludePattern(false);
+        }
+
+        /** The same, or the role's routes as the jar has them ({@link Sources#packagedRoutes}). */
+        public String routesIncludePattern(boolean packaged) {
             if (files.length == 0) {
                 return ""; // Camel's default, which finds no route of ours
+            }
+            if (packaged) {
+                return Arrays.stream(files).map(file -> "classpath:" + PACKAGED + file).collect(Collectors.joining(","));
             }
             return this == ALL || this == TRAIN ? "file:routes/*.camel.yaml" : "file:" + files[0];
         }
     }
 
+    /**
+     * Where the routes and settings come from: the working directory's {@code routes/} and
+     * {@code application.properties}, or the jar's copies of them. Without a pipeline file always the working
+     * directory's (a start elsewhere is refused); with one, the jar's stand in for whichever of the two the working
+     * directory lacks, so that a pipeline file alone is enough to start.
+     */
+    public record Sources(boolean packagedRoutes, boolean packagedProperties) {
+
+        public static final Sources WORKING_DIRECTORY = new Sources(false, false);
+
+        static Sources forPipelineFile(Role role) {
+            boolean routes = Arrays.stream(role.files).allMatch(file -> Files.isRegularFile(Path.of(file)));
+            return new Sources(!routes, !Files.isRegularFile(Path.of("application.properties")));
+        }
+    }
+
     /** The settings: {@code application.properties} of the working directory. */
     public static final String PROPERTIES_LOCATION = "file:application.properties;optional=true";
+    /**
+     * Where the jar holds its copies of {@code routes/} and {@code application.properties}: a directory of its own,
+     * not the class path's root or {@code camel/}, where Camel Main, Camel JBang and Camel K would find them by
+     * themselves when the jar is a dependency.
+     */
+    public static final String PACKAGED = "cache-invalidation/";
+    static final String PACKAGED_PROPERTIES_LOCATION = "classpath:" + PACKAGED + "application.properties";
+    /** The default script files, as {@code script.file} of application.properties names them. */
+    static final List<String> DEFAULT_SCRIPTS = List.of("routes/cache-keys.js", "routes/table-keys.js");
     private static final String PIPELINE_ROUTES = "routes/cdc-to-stream.camel.yaml";
     private static final String WORKER_ROUTES = "routes/invalidation-worker.camel.yaml";
 
@@ -92,6 +135,11 @@ public final class Application {
      * the application in their own JVM.
      */
     public static Main camelMain(Role role) {
+        return camelMain(role, Sources.WORKING_DIRECTORY);
+    }
+
+    /** The same with the routes and settings of {@code sources}. */
+    public static Main camelMain(Role role, Sources sources) {
         // no classpath scanning: our component and properties function are found by their service files
         Main main = new Main();
         if (role == Role.PIPELINE || role == Role.ALL) {
@@ -103,9 +151,11 @@ public final class Application {
             });
         }
         main.configure().setBasePackageScanEnabled(false);
-        main.setPropertyPlaceholderLocations(PROPERTIES_LOCATION);
-        if (!role.routesIncludePattern().isEmpty()) {
-            main.addOverrideProperty("camel.main.routesIncludePattern", role.routesIncludePattern());
+        main.setPropertyPlaceholderLocations(sources.packagedProperties() ? PACKAGED_PROPERTIES_LOCATION
+                : PROPERTIES_LOCATION);
+        String routes = role.routesIncludePattern(sources.packagedRoutes());
+        if (!routes.isEmpty()) {
+            main.addOverrideProperty("camel.main.routesIncludePattern", routes);
         }
         if (role == Role.TRAIN) {
             TrainingRun.prepare(main);
@@ -157,18 +207,43 @@ public final class Application {
             }
             rest = Arrays.copyOfRange(args, 1, args.length);
         }
-        for (String file : role.files) {
+        PipelineFile pipeline = null;
+        try {
+            // the training run reads no settings: a PIPELINE_FILE of the environment its launcher runs in is not
+            // for it, and it is given no file
+            PipelineFile.Choice choice = PipelineFile.choose(rest, role == Role.TRAIN ? Map.of() : System.getenv());
+            rest = choice.rest();
+            if (choice.file() != null && role == Role.TRAIN) {
+                throw new ConfigurationException("train takes no pipeline file: the training run reads no settings");
+            }
+            if (choice.file() != null) {
+                pipeline = PipelineFile.load(choice.file(), System.getenv());
+            }
+        } catch (ConfigurationException e) {
+            System.err.println("cache-invalidation: configuration error: " + e.getMessage());
+            System.exit(2);
+        }
+        Sources sources = pipeline == null ? Sources.WORKING_DIRECTORY : Sources.forPipelineFile(role);
+        for (String file : sources.packagedRoutes() ? new String[0] : role.files) {
             if (!Files.isRegularFile(Path.of(file))) {
                 System.err.println("cache-invalidation: configuration error: " + file + " not found in "
                         + Path.of("").toAbsolutePath() + ": run from the directory that holds routes/ and"
-                        + " application.properties");
+                        + " application.properties, or start with " + PipelineFile.OPTION + " FILE");
                 System.exit(2);
             }
         }
         // logging set up on this thread first: loggers asked for by two threads during its set-up lose lines
         LoggerFactory.getLogger(Application.class);
         warnUnlessOutOfMemoryEndsTheProcess();
-        Main main = camelMain(role);
+        if (pipeline != null) {
+            try {
+                usePipelineFile(pipeline, sources);
+            } catch (ConfigurationException | IOException e) {
+                System.err.println("cache-invalidation: configuration error: " + e.getMessage());
+                System.exit(2);
+            }
+        }
+        Main main = camelMain(role, sources);
         ProcessEnd end = new ProcessEnd(main::completed);
         main.bind("processEnd", end);
         try {
@@ -187,6 +262,66 @@ public final class Application {
             System.err.println("cache-invalidation: configuration error: " + problem.getMessage());
             System.exit(2);
         }
+    }
+
+    /**
+     * Makes the pipeline file's settings this process's, as system properties: Camel ranks them above
+     * application.properties, the environment variables that override its keys and Camel Main's own overrides, so
+     * what the file says wins ({@code replay} gives its own keys the same rank after this). The inline script is
+     * written to a file of a temporary directory of the process's own (removed at exit) and {@code script.file}
+     * names it; without a script in the file, where the settings are the jar's and the working directory lacks the
+     * default script files, the jar's copies of them are written there instead.
+     */
+    static void usePipelineFile(PipelineFile pipeline, Sources sources) throws IOException {
+        org.slf4j.Logger log = LoggerFactory.getLogger(Application.class);
+        Map<String, String> settings = new LinkedHashMap<>(pipeline.settings());
+        PipelineFile.Script script = pipeline.script().orElse(null);
+        boolean defaultScripts = DEFAULT_SCRIPTS.stream().allMatch(file -> Files.isRegularFile(Path.of(file)));
+        String scriptNote = "";
+        if (script != null || sources.packagedProperties() && !defaultScripts) {
+            Path directory = Files.createTempDirectory("cache-invalidation-pipeline"); // the owner's only
+            directory.toFile().deleteOnExit();
+            List<String> files = new ArrayList<>();
+            if (script != null) {
+                String name = script.id().matches("[A-Za-z0-9._-]+") ? script.id() + ".js" : "script.js";
+                Path file = Files.writeString(directory.resolve(name), script.source(), StandardCharsets.UTF_8);
+                file.toFile().deleteOnExit();
+                files.add(file.toString());
+                scriptNote = "; processor " + script.id() + ": lines " + script.line() + " to "
+                        + (script.line() + script.source().lines().count() - 1) + " of the file, run as " + file;
+            } else {
+                for (String packaged : DEFAULT_SCRIPTS) {
+                    Path file = directory.resolve(Path.of(packaged).getFileName());
+                    try (InputStream in = Application.class.getClassLoader().getResourceAsStream(PACKAGED + packaged)) {
+                        if (in == null) {
+                            throw new ConfigurationException(packaged + " is neither in " + Path.of("").toAbsolutePath()
+                                    + " nor in the jar");
+                        }
+                        Files.copy(in, file);
+                    }
+                    file.toFile().deleteOnExit();
+                    files.add(file.toString());
+                }
+                scriptNote = "; script: the jar's " + String.join(" and ", DEFAULT_SCRIPTS);
+            }
+            settings.put("script.file", String.join(",", files));
+        }
+        settings.forEach((key, value) -> {
+            // Camel's override of a key from the environment: batch.maxEvents by BATCH_MAXEVENTS
+            String variable = key.toUpperCase(Locale.ROOT).replace('.', '_').replace('-', '_');
+            if (System.getProperty(key) != null && !System.getProperty(key).equals(value)) {
+                log.warn("-D{} is replaced by the pipeline file's value", key);
+            } else if (System.getenv(variable) != null && !System.getenv(variable).equals(value)) {
+                log.warn("{} of the environment is replaced by the pipeline file's value of {}", variable, key);
+            }
+        });
+        settings.forEach(System::setProperty);
+        log.info("Pipeline file {}: pipeline {}{}; from it: {}{}{}", pipeline.file(), pipeline.name(),
+                pipeline.tenant() == null ? "" : " of tenant " + pipeline.tenant(), String.join(", ", settings.keySet()),
+                scriptNote, sources.packagedRoutes() || sources.packagedProperties() ? "; the jar's "
+                        + (sources.packagedRoutes() ? "routes" + (sources.packagedProperties() ? " and " : "") : "")
+                        + (sources.packagedProperties() ? "application.properties" : "")
+                        + " (not in the working directory)" : "");
     }
 
     private static ConfigurationException configurationProblem(Throwable e) {

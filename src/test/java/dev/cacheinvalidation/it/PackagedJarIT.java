@@ -10,6 +10,8 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.jar.JarEntry;
+import java.util.jar.JarFile;
 
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.BeforeEach;
@@ -20,7 +22,7 @@ import redis.clients.jedis.Jedis;
 /**
  * The seed's scenario with the packaged application ({@code java -jar target/cache-invalidation.jar}): the
  * UPDATE of alice's email ends in "Invalidated 5 keys for app.users", with our Java worker and with the seed's
- * Node worker reading our stream.
+ * Node worker reading our stream; and what the jar carries besides its classes.
  */
 class PackagedJarIT {
 
@@ -90,6 +92,21 @@ class PackagedJarIT {
             assertThat(app.awaitExit(STARTUP)).isEqualTo(2);
             assertThat(app.output()).contains("configuration error: routes/invalidation-worker.camel.yaml not found in "
                     + elsewhere, "run from the directory that holds routes/").doesNotContain("Exception");
+        }
+    }
+
+    @Test
+    void theJarCarriesRoutesAndSettingsWhereNoCamelRuntimeLoadsThemByItself() throws Exception {
+        try (JarFile jar = new JarFile(AppProcess.JAR.toFile())) {
+            List<String> entries = jar.stream().map(JarEntry::getName).toList();
+            assertThat(entries).contains("cache-invalidation/application.properties",
+                    "cache-invalidation/routes/cdc-to-stream.camel.yaml",
+                    "cache-invalidation/routes/invalidation-worker.camel.yaml", "cache-invalidation/routes/cache-keys.js",
+                    "cache-invalidation/routes/table-keys.js");
+            // Camel Main reads classpath:application.properties and loads classpath:camel/*: as a dependency of a
+            // Camel K integration or of camel run, the jar must bring neither settings nor routes of its own
+            assertThat(entries).doesNotContain("application.properties").noneMatch(name -> name.startsWith("camel/")
+                    || name.startsWith("routes/"));
         }
     }
 

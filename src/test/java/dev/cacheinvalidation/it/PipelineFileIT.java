@@ -1,0 +1,111 @@
+package dev.cacheinvalidation.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import redis.clients.jedis.Jedis;
+
+/**
+ * A DeltaForge user's start: the example's pipeline file, unchanged (src/test/resources/deltaforge), MYSQL_DSN and
+ * REDIS_URI set, the packaged jar started from an empty working directory ({@code java -jar cache-invalidation.jar
+ * pipeline --pipeline FILE}, so routes and application.properties are the jar's). With the example's own Node worker
+ * the example's scenario ends in its line, "Invalidated 5 keys for app.users"; so it does with ours, the file named by
+ * {@code PIPELINE_FILE}. A file with a key we do not know ends the start with the key's path and line, exit 2.
+ */
+class PipelineFileIT {
+
+    private static final Duration STARTUP = Duration.ofSeconds(60);
+    private static final Path EXAMPLE = Path.of("src/test/resources/deltaforge/cache-invalidation.yaml").toAbsolutePath();
+    private static final List<String> ALICE_KEYS = SeedScenario.aliceKeys("alice.new@example.com");
+
+    @TempDir
+    Path emptyDir;
+
+    TestServers servers;
+
+    @BeforeEach
+    void resetAlice() throws Exception {
+        servers = TestServers.local();
+        SeedScenario.resetAlice(servers);
+    }
+
+    @Test
+    void theExamplesFileFromAnEmptyDirectoryWithTheExamplesNodeWorker() throws Exception {
+        Path nodeWorker = Path.of("examples/node-worker");
+        assumeTrue(Files.isDirectory(nodeWorker.resolve("node_modules/ioredis")),
+                "the Node worker needs `npm ci --prefix examples/node-worker`");
+        assertThat(emptyDir).isEmptyDirectory();
+        try (AppProcess pipeline = jarFromEmptyDirectory("pipeline").arguments("--pipeline", EXAMPLE.toString())
+                .env(env()).start();
+                AppProcess worker = AppProcess.start(List.of("node", "cache-invalidation-worker.js"),
+                        Map.of("REDIS_URI", servers.redisUri()), nodeWorker.toAbsolutePath())) {
+            worker.awaitLine("Starting cache invalidation worker", STARTUP);
+            pipeline.awaitLine("Connected to binlog", STARTUP);
+            assertThat(pipeline.output()).contains("Pipeline file " + EXAMPLE + ": pipeline cache-invalidation of"
+                    + " tenant acme", "processor generate-cache-keys: lines 21 to 89 of the file",
+                    "the jar's routes and application.properties (not in the working directory)")
+                    .doesNotContain("cdc-secret");
+
+            seedUpdateInvalidatesAlicesKeys();
+            worker.awaitLine("Invalidated 5 keys for app.users", Duration.ofSeconds(20));
+        }
+    }
+
+    @Test
+    void theExamplesFileNamedByTheEnvironmentWithOurWorker() throws Exception {
+        Map<String, String> env = new HashMap<>(env());
+        env.put("PIPELINE_FILE", EXAMPLE.toString());
+        try (AppProcess app = jarFromEmptyDirectory("all").env(env).start()) {
+            app.awaitLine("Connected to binlog", STARTUP);
+            seedUpdateInvalidatesAlicesKeys();
+            app.awaitLine("Invalidated 5 keys for app.users", Duration.ofSeconds(20));
+        }
+    }
+
+    @Test
+    void anUnknownKeyEndsTheStartWithItsPathAndLine() throws Exception {
+        Path file = Files.writeString(emptyDir.resolve("pipeline.yaml"), Files.readString(EXAMPLE)
+                .replace("stream: cache:invalidations", "streem: cache:invalidations"));
+        try (AppProcess app = jarFromEmptyDirectory("pipeline").arguments("--pipeline", file.toString()).env(env())
+                .start()) {
+            assertThat(app.awaitExit(STARTUP)).isEqualTo(2);
+            assertThat(app.output()).contains("cache-invalidation: configuration error: pipeline file " + file,
+                    "spec.sinks[0].config.streem: unknown key (line 98)")
+                    .doesNotContain("cdc-secret", "Exception", "Apache Camel");
+        }
+    }
+
+    private AppProcess.Launch jarFromEmptyDirectory(String role) {
+        return AppProcess.ofJar(role).jar(AppProcess.JAR.toAbsolutePath()).workDir(emptyDir);
+    }
+
+    /** Only the addresses the file names by ${MYSQL_DSN} and ${REDIS_URI}: AppProcess passes on nothing else. */
+    private Map<String, String> env() {
+        return Map.of("MYSQL_DSN", servers.mysqlDsn(), "REDIS_URI", servers.redisUri());
+    }
+
+    /** The example's UPDATE of alice's email: her five keys go, the other rows' keys stay. */
+    private void seedUpdateInvalidatesAlicesKeys() throws Exception {
+        SeedScenario.setKeys(servers, "alice.new@example.com");
+        try (Connection db = servers.admin(); Statement statement = db.createStatement()) {
+            statement.executeUpdate("UPDATE app.users SET email = 'alice.new@example.com' WHERE id = 1");
+        }
+        try (Jedis jedis = servers.redis()) {
+            Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> ALICE_KEYS.stream().noneMatch(jedis::exists));
+            assertThat(SeedScenario.CONTROL).allSatisfy(key -> assertThat(jedis.exists(key)).as(key).isTrue());
+        }
+    }
+}
