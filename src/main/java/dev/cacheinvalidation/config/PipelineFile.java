@@ -1,6 +1,7 @@
 package dev.cacheinvalidation.config;
 
 import java.io.IOException;
+import java.math.BigDecimal;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -8,12 +9,16 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.cacheinvalidation.event.EventFilter;
 import org.snakeyaml.engine.v2.api.LoadSettings;
 import org.snakeyaml.engine.v2.api.lowlevel.Compose;
 import org.snakeyaml.engine.v2.common.ScalarStyle;
@@ -42,6 +47,8 @@ import org.snakeyaml.engine.v2.nodes.Tag;
  * literals. No message shows the dsn or the uri, which may hold passwords.
  */
 public final class PipelineFile {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     /** The command line option that names the file. */
     public static final String OPTION = "--pipeline";
@@ -415,8 +422,7 @@ public final class PipelineFile {
             }
             switch (type) {
                 case "javascript" -> javascript(processor, path);
-                case "filter" -> problem(path + ".type", "filter processors are not supported yet: drop events in the"
-                        + " javascript processor (return fewer events)", field(processor, "type"));
+                case "filter" -> filter(processor, path);
                 case "outbox", "flatten" -> problem(path + ".type", type + " processors are not supported",
                         field(processor, "type"));
                 default -> problem(path + ".type", "unknown processor type '" + type + "' (type: javascript)",
@@ -459,6 +465,138 @@ public final class PipelineFile {
                 number(limits.get("mem_mb"), limitsPath + ".mem_mb", "script.memMb", Long.MAX_VALUE);
             }
         }
+    }
+
+    /**
+     * DeltaForge's filter processor, into the {@code filter.*} settings: applied before the script wherever it
+     * stands among the processors (the script gets fewer events; what it returns is not filtered again).
+     */
+    private void filter(Node node, String path) {
+        Map<String, Node> filter = entries(node, path, Set.of("type", "id", "ops", "tables", "fields", "match"),
+                Map.of());
+        if (filter == null) {
+            return;
+        }
+        if (settings.containsKey("filter.match")) {
+            problem(path, "a second filter processor is not supported: one filter per pipeline (its conditions"
+                    + " combine by match: all or any)", node);
+            return;
+        }
+        if (filter.containsKey("id")) {
+            text(filter.get("id"), path + ".id");
+        }
+        if (filter.containsKey("ops")) {
+            List<String> ops = texts(filter.get("ops"), path + ".ops");
+            for (int i = 0; ops != null && i < ops.size(); i++) {
+                if (!Set.of("create", "update", "delete", "read", "truncate").contains(ops.get(i))) {
+                    problem(path + ".ops[" + i + "]", "'" + ops.get(i) + "' is not an operation (create, update,"
+                            + " delete, read, truncate)", sequenceItem(filter.get("ops"), i));
+                }
+            }
+            if (ops != null) {
+                settings.put("filter.ops", String.join(",", ops));
+            }
+        }
+        if (filter.containsKey("tables")) {
+            String tablesPath = path + ".tables";
+            Map<String, Node> tables = entries(filter.get("tables"), tablesPath, Set.of("include", "exclude"), Map.of());
+            if (tables != null && tables.containsKey("include")) {
+                List<String> include = texts(tables.get("include"), tablesPath + ".include");
+                if (include != null) {
+                    settings.put("filter.tablesInclude", String.join(",", include));
+                }
+            }
+            if (tables != null && tables.containsKey("exclude")) {
+                List<String> exclude = texts(tables.get("exclude"), tablesPath + ".exclude");
+                if (exclude != null) {
+                    settings.put("filter.tablesExclude", String.join(",", exclude));
+                }
+            }
+        }
+        if (filter.containsKey("fields")) {
+            List<Node> fields = sequence(filter.get("fields"), path + ".fields");
+            List<Map<String, Object>> conditions = new ArrayList<>();
+            for (int i = 0; fields != null && i < fields.size(); i++) {
+                String fieldPath = path + ".fields[" + i + "]";
+                Map<String, Node> field = entries(fields.get(i), fieldPath, Set.of("path", "op", "value"), Map.of());
+                if (field == null) {
+                    continue;
+                }
+                Map<String, Object> condition = new LinkedHashMap<>();
+                Node pathNode = required(field, "path", fieldPath, fields.get(i));
+                Node opNode = required(field, "op", fieldPath, fields.get(i));
+                condition.put("path", pathNode == null ? null : text(pathNode, fieldPath + ".path"));
+                condition.put("op", opNode == null ? null : text(opNode, fieldPath + ".op"));
+                if (field.containsKey("value")) {
+                    condition.put("value", jsonValue(field.get("value"), fieldPath + ".value"));
+                }
+                try {
+                    EventFilter.checkCondition(JSON.valueToTree(condition));
+                    conditions.add(condition);
+                } catch (ConfigurationException e) {
+                    problem(fieldPath, e.getMessage().replaceFirst("^filter\\.fields: ", ""), fields.get(i));
+                }
+            }
+            try {
+                settings.put("filter.fields", JSON.writeValueAsString(conditions));
+            } catch (JsonProcessingException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+        String match = filter.containsKey("match") ? text(filter.get("match"), path + ".match") : "all";
+        if (match != null && !Set.of("all", "any").contains(match)) {
+            problem(path + ".match", "'" + match + "' is neither all nor any", filter.get("match"));
+        }
+        settings.put("filter.match", match == null ? "all" : match);
+    }
+
+    /** The texts of a list of scalars. */
+    private List<String> texts(Node node, String path) {
+        List<Node> items = sequence(node, path);
+        if (items == null) {
+            return null;
+        }
+        List<String> texts = new ArrayList<>();
+        for (int i = 0; i < items.size(); i++) {
+            String text = text(items.get(i), path + "[" + i + "]");
+            if (text != null) {
+                texts.add(text.trim());
+            }
+        }
+        return texts;
+    }
+
+    private static Node sequenceItem(Node node, int index) {
+        return node instanceof SequenceNode sequence ? sequence.getValue().get(index) : node;
+    }
+
+    /** A condition's value as YAML typed it: a number, a boolean, null, a string, or a list of those. */
+    private Object jsonValue(Node node, String path) {
+        if (node instanceof SequenceNode sequence) {
+            List<Object> values = new ArrayList<>();
+            for (int i = 0; i < sequence.getValue().size(); i++) {
+                values.add(jsonValue(sequence.getValue().get(i), path + "[" + i + "]"));
+            }
+            return values;
+        }
+        if (!(node instanceof ScalarNode scalar)) {
+            problem(path, "expected a value or a list of values", node);
+            return null;
+        }
+        if (scalar.getTag().equals(Tag.NULL)) {
+            return null;
+        }
+        String text = text(node, path);
+        if (text == null) {
+            return null;
+        }
+        if (scalar.getTag().equals(Tag.INT) || scalar.getTag().equals(Tag.FLOAT)) {
+            return new BigDecimal(text.trim());
+        }
+        if (scalar.getTag().equals(Tag.BOOL)) {
+            return Boolean.parseBoolean(text.trim().toLowerCase(Locale.ROOT));
+        }
+        return text;
     }
 
     private void sinks(Node node) {

@@ -19,6 +19,7 @@ public class DebeziumChangeMapper implements Processor {
     private int maxValueLength = Integer.MAX_VALUE;
     private long sinceMs = Long.MIN_VALUE;
     private long untilMs = Long.MAX_VALUE;
+    private EventFilter filter;
 
     @Override
     public void process(Exchange exchange) {
@@ -26,8 +27,15 @@ public class DebeziumChangeMapper implements Processor {
         SourceChange change = map(in, maxValueLength);
         if (change instanceof ChangeEvent event && !inWindow(event)) {
             change = new SkippedRecord("a change outside the replayed time range");
+        } else if (change instanceof ChangeEvent event && filter != null && !filter.keeps(event)) {
+            change = new SkippedRecord("a change the filter leaves out");
         }
         in.setBody(change);
+    }
+
+    /** Which row changes go on to the script (the {@code filter.*} settings); none given: all. */
+    public void setFilter(EventFilter filter) {
+        this.filter = filter == null || filter.keepsAll() ? null : filter;
     }
 
     /**

@@ -131,13 +131,57 @@ class PipelineFileTest {
     }
 
     @Test
+    void aFilterProcessorBecomesTheFilterSettings() throws IOException {
+        String file = seed().replace("    - type: javascript", """
+                - type: filter
+                  id: only-live-rows
+                  ops: [create, update, delete]
+                  tables:
+                    include: ["app.*"]
+                    exclude: ["*.tmp"]
+                  fields:
+                    - path: status
+                      op: in
+                      value: [active, 2]
+                    - path: deleted
+                      op: not_exists
+                  match: any
+                - type: javascript""".indent(4).stripTrailing());
+        Map<String, String> settings = PipelineFile.parse("f", file, ENV).settings();
+        assertThat(settings).containsEntry("filter.ops", "create,update,delete")
+                .containsEntry("filter.tablesInclude", "app.*").containsEntry("filter.tablesExclude", "*.tmp")
+                .containsEntry("filter.fields", "[{\"path\":\"status\",\"op\":\"in\",\"value\":[\"active\",2]},"
+                        + "{\"path\":\"deleted\",\"op\":\"not_exists\"}]")
+                .containsEntry("filter.match", "any");
+    }
+
+    @Test
+    void aWrongFilterIsRefusedWithItsPathAndLine() {
+        String file = seed().replace("    - type: javascript", """
+                - type: filter
+                  ops: [create, upsert]
+                  fields:
+                    - path: status
+                      op: like
+                      value: a%
+                    - path: total
+                      op: in
+                      value: 5
+                  tabels:
+                    include: [app.users]
+                - type: javascript""".indent(4).stripTrailing());
+        refused(file).hasMessageContaining("spec.processors[0].ops[1]: 'upsert' is not an operation")
+                .hasMessageContaining("spec.processors[0].fields[0]: unknown op 'like' for status")
+                .hasMessageContaining("spec.processors[0].fields[1]: op in for total needs an array value")
+                .hasMessageContaining("spec.processors[0].tabels: unknown key (line " + lineOf(file, "tabels:") + ")");
+    }
+
+    @Test
     void sourcesAndProcessorsThisApplicationDoesNotRunAreRefused() {
         refused(seed().replace("    type: mysql", "    type: postgres"))
                 .hasMessageContaining("spec.source.type: postgres is not supported");
         refused(seed().replace("        - app.orders", "        - app.order_%"))
                 .hasMessageContaining("spec.source.config.tables[2]: table patterns are not supported");
-        refused(seed().replace("    - type: javascript", "    - type: filter\n      ops: [create]\n    - type: javascript"))
-                .hasMessageContaining("spec.processors[0].type: filter processors are not supported yet");
         refused(seed().replace("  sinks:", "    - type: javascript\n      id: again\n      inline: |\n"
                 + "        function processBatch(events) { return events; }\n  sinks:"))
                 .hasMessageContaining("spec.processors[1]: a second javascript processor is not supported");

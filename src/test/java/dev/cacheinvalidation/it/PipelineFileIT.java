@@ -17,6 +17,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import redis.clients.jedis.Jedis;
+import redis.clients.jedis.resps.StreamEntry;
 
 /**
  * A DeltaForge user's start: the example's pipeline file, unchanged (src/test/resources/deltaforge), MYSQL_DSN and
@@ -72,6 +73,67 @@ class PipelineFileIT {
             app.awaitLine("Connected to binlog", STARTUP);
             seedUpdateInvalidatesAlicesKeys();
             app.awaitLine("Invalidated 5 keys for app.users", Duration.ofSeconds(20));
+        }
+    }
+
+    @Test
+    void aFileWithAFilterItsOwnScriptAndStream() throws Exception {
+        String stream = "filtered-it:invalidations";
+        Path file = Files.writeString(emptyDir.resolve("filtered.yaml"), """
+                apiVersion: deltaforge/v1
+                kind: Pipeline
+                metadata:
+                  name: filtered-it
+                spec:
+                  source:
+                    type: mysql
+                    config:
+                      id: app
+                      dsn: ${MYSQL_DSN}
+                      tables: [app.users, app.products]
+                  processors:
+                    - type: filter
+                      id: user-updates
+                      ops: [update]
+                      tables:
+                        include: ["app.users"]
+                    - type: javascript
+                      id: own-keys
+                      inline: |
+                        function processBatch(events) {
+                          return events.map(e => {
+                            (e.after || e.before)._cache_keys = ['filtered:user:' + (e.after || e.before).id];
+                            return e;
+                          });
+                        }
+                  sinks:
+                    - type: redis
+                      config:
+                        id: own-stream
+                        uri: ${REDIS_URI}
+                        stream: %s
+                        envelope:
+                          type: native
+                        encoding: json
+                        required: true
+                """.formatted(stream));
+        try (Jedis jedis = servers.redis()) {
+            jedis.del(stream);
+            try (AppProcess app = jarFromEmptyDirectory("pipeline").arguments("--pipeline", file.toString()).env(env())
+                    .start()) {
+                app.awaitLine("Connected to binlog", STARTUP);
+                try (Connection db = servers.admin(); Statement statement = db.createStatement()) {
+                    statement.executeUpdate("UPDATE app.products SET price = price + 1 WHERE id = 1");
+                    statement.executeUpdate("UPDATE app.users SET name = CONCAT(name, '.') WHERE id = 2");
+                }
+                Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> jedis.xlen(stream) >= 1);
+                Thread.sleep(1_000);
+                List<StreamEntry> entries = jedis.xrange(stream, "-", "+");
+                // the products change never reached the script, the users change got the file's script's key
+                assertThat(entries).hasSize(1);
+                assertThat(entries.get(0).getFields().get("event")).contains("\"table\":\"app.users\"",
+                        "filtered:user:2");
+            }
         }
     }
 
