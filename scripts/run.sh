@@ -61,7 +61,7 @@ if [ "$MAJOR" -ge 25 ] && [ "$AOT" != off ]; then
   fi
   # a cache made by another JVM or for another jar is ignored (the JVM checks), silently: -Xlog:aot*=off.
   # Its classes, not its method profiles (-AOTReplayTraining): the training run has no binlog, and its
-  # profiles of shared code made the binlog reader's compiled code dearer (see README, Performance)
+  # profiles of shared code made the binlog reader's compiled code dearer (see docs/performance.md)
   [ -f "$AOT" ] && OPTS+=(-XX:AOTCache="$AOT" -XX:+UnlockDiagnosticVMOptions -XX:-AOTReplayTraining
     -Xlog:aot*=off -Xlog:cds*=off)
 fi

@@ -80,7 +80,7 @@ public final class PipelineFile {
     private static final Map<String, String> SOURCE_NOT_SUPPORTED = Map.of(
             "outbox", "not supported: row changes only",
             "on_schema_drift", "not supported: a server that cannot continue from the saved position is refused"
-                    + " (README, Database failover)");
+                    + " (docs/guarantees.md, Database failover)");
     private static final Map<String, String> SINK_NOT_SUPPORTED = Map.of(
             "key", "not supported: stream entries have no key field; the workers read the event",
             "send_timeout_secs", "not supported: a stream write that fails is retried until it succeeds",

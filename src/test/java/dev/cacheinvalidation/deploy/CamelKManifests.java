@@ -189,7 +189,7 @@ public final class CamelKManifests {
     String secret() {
         return """
                 # Written by dev.cacheinvalidation.deploy.CamelKManifests: an example, not applied with the others.
-                # MYSQL_DSN and REDIS_URI for both Integrations, in the forms of the README. Create the real Secret
+                # MYSQL_DSN and REDIS_URI for both Integrations, in the forms of docs/configuration.md. Create the real Secret
                 # from your values with
                 #   kubectl create secret generic cache-invalidation-secrets \\
                 #     --from-literal=MYSQL_DSN='mysql://cdc:...@mysql:3306/app' --from-literal=REDIS_URI='redis://redis:6379'
@@ -236,7 +236,7 @@ public final class CamelKManifests {
         return """
                     jvm:
                       # no -XX:AOTCache: a cache must be made by the pod's own JVM and class path, which the operator
-                      # builds; the Docker image carries one (README: The launcher and the ahead-of-time cache)
+                      # builds; the Docker image carries one (docs/operations.md: The launcher and the ahead-of-time cache)
                       options:
                         - %s
                 """.formatted(EXIT_ON_OUT_OF_MEMORY);
@@ -274,7 +274,7 @@ public final class CamelKManifests {
 
     private static String header(String from) {
         return "# Written by dev.cacheinvalidation.deploy.CamelKManifests from " + from + ".\n"
-                + "# Do not edit: change those files and run the generator (README, section \"Camel K\").\n";
+                + "# Do not edit: change those files and run the generator (docs/deployment.md, section \"Camel K\").\n";
     }
 
     /** {@code key: |} and the text as a YAML literal block, indented by {@code indent} spaces. */

@@ -14,11 +14,11 @@ import java.util.regex.Pattern;
 
 import org.junit.jupiter.api.Test;
 
-/** The README's configuration table and application.properties name the same keys, with the same defaults. */
+/** The configuration table (docs/configuration.md) and application.properties name the same keys, with the same defaults. */
 class ConfigurationReferenceTest {
 
     private static final Pattern ROW = Pattern.compile("^\\| `([a-zA-Z.]+)` \\| ([^|]*) \\|", Pattern.MULTILINE);
-    /** Camel settings the README mentions in prose instead of the table. */
+    /** Camel settings the page mentions in prose instead of the table. */
     private static final Set<String> CAMEL_PROSE = Set.of("camel.main.name", "camel.main.shutdownTimeout",
             "camel.jbang.dependencies", "camel.management.healthCheckEnabled", "camel.management.metricsEnabled",
             "camel.metrics.enabled", "camel.metrics.enableRoutePolicy", "camel.metrics.enableExchangeEventNotifier",
@@ -70,13 +70,11 @@ class ConfigurationReferenceTest {
         }
     }
 
-    /** The README's "Configuration" section, up to the next section of the same level. */
+    /** docs/configuration.md up to its first subsection (the table is above it). */
     private static String configurationSection() throws IOException {
-        String readme = Files.readString(Path.of("README.md"));
-        int start = readme.indexOf("\n## Configuration");
-        int end = readme.indexOf("\n## ", start + 1);
-        assertThat(start).as("README has a Configuration section").isNotNegative();
-        return readme.substring(start, end < 0 ? readme.length() : end);
+        String page = Files.readString(Path.of("docs/configuration.md"));
+        int end = page.indexOf("\n## ");
+        return page.substring(0, end < 0 ? page.length() : end);
     }
 
     private static Properties load() throws IOException {

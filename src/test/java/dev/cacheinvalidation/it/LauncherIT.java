@@ -22,7 +22,7 @@ import org.junit.jupiter.api.io.TempDir;
 import redis.clients.jedis.Jedis;
 
 /**
- * {@code scripts/run.sh}, the launcher of the README and of the Docker image: on Java 25 the image's training
+ * {@code scripts/run.sh}, the launcher of docs/operations.md and of the Docker image: on Java 25 the image's training
  * command makes an ahead-of-time cache that the JVM accepts, and the seed's scenario runs from it; on Java 17 the
  * launcher runs plain {@code java -jar} and the scenario runs the same.
  */

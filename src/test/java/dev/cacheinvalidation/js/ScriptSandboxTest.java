@@ -15,7 +15,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * One hostile script per way out of the sandbox: each tries to reach Java, files, the network, the environment,
- * threads or processes, and must either throw or find nothing there. The README lists these escapes.
+ * threads or processes, and must either throw or find nothing there. docs/operations.md (Security) lists these escapes.
  */
 class ScriptSandboxTest {
 
