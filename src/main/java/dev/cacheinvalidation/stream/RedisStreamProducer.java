@@ -1,5 +1,7 @@
 package dev.cacheinvalidation.stream;
 
+import dev.cacheinvalidation.retry.Backoff;
+
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;

@@ -1,20 +1,23 @@
-package dev.cacheinvalidation.stream;
+package dev.cacheinvalidation.retry;
 
-/** Bounded exponential backoff: initial, doubled after each failure up to max, reset on success. */
-final class Backoff {
+/**
+ * Bounded exponential backoff, the one retry pause of the application: initial, doubled after each failure up to max,
+ * reset on success.
+ */
+public final class Backoff {
 
     private final long initialMs;
     private final long maxMs;
     private long nextMs;
 
-    Backoff(long initialMs, long maxMs) {
+    public Backoff(long initialMs, long maxMs) {
         this.initialMs = initialMs;
         this.maxMs = maxMs;
         this.nextMs = initialMs;
     }
 
     /** Sleeps for the current delay and doubles it; false when interrupted. */
-    boolean pause() {
+    public boolean pause() {
         try {
             Thread.sleep(nextMs);
             nextMs = Math.min(maxMs, nextMs * 2);
@@ -25,7 +28,7 @@ final class Backoff {
         }
     }
 
-    void reset() {
+    public void reset() {
         nextMs = initialMs;
     }
 }
