@@ -15,7 +15,7 @@ import java.util.stream.Collectors;
 
 import dev.cacheinvalidation.config.ConfigurationException;
 import dev.cacheinvalidation.config.EnvOrFilePropertiesFunction;
-import dev.cacheinvalidation.config.PipelineFile;
+import dev.cacheinvalidation.pipelinefile.PipelineFile;
 import dev.cacheinvalidation.health.ProcessEnd;
 import dev.cacheinvalidation.recovery.Redrive;
 import dev.cacheinvalidation.recovery.Replay;

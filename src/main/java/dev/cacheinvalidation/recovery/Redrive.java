@@ -13,7 +13,6 @@ import dev.cacheinvalidation.config.ConfigurationException;
 import dev.cacheinvalidation.config.NoDatabase;
 import dev.cacheinvalidation.config.RedisAddress;
 import dev.cacheinvalidation.event.ChangeEvent;
-import dev.cacheinvalidation.health.ProcessEnd;
 import dev.cacheinvalidation.redis.RedisConnection;
 import org.apache.camel.CamelContext;
 import org.apache.camel.Endpoint;
@@ -21,9 +20,7 @@ import org.apache.camel.Exchange;
 import org.apache.camel.ExchangePattern;
 import org.apache.camel.ProducerTemplate;
 import org.apache.camel.Route;
-import org.apache.camel.main.BaseMainSupport;
 import org.apache.camel.main.Main;
-import org.apache.camel.main.MainListenerSupport;
 import org.apache.camel.support.DefaultExchange;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -78,26 +75,15 @@ public final class Redrive {
         NoDatabase.install(main);
         main.addOverrideProperty("camel.main.autoStartup", "false");
         main.addOverrideProperty("camel.management.enabled", "false");
-        main.addMainListener(new MainListenerSupport() {
-            @Override
-            public void afterStart(BaseMainSupport support) {
-                CamelContext context = support.getCamelContext();
-                int exitCode;
-                try {
-                    Outcome outcome = new Redrive(context).run();
-                    LOG.info(outcome.summary(context.getPropertiesComponent().resolveProperty("stream.deadLetterKey")
-                            .orElse("")));
-                    exitCode = outcome.failedAgain() == 0 ? 0 : 1;
-                } catch (Exception e) {
-                    LOG.error("Redrive stopped: {}", e.getMessage());
-                    exitCode = 1;
-                }
-                ProcessEnd end = context.getRegistry().findSingleByType(ProcessEnd.class);
-                if (end != null) {
-                    end.end(exitCode);
-                } else {
-                    main.completed();
-                }
+        OneOffCommand.runAfterStart(main, context -> {
+            try {
+                Outcome outcome = new Redrive(context).run();
+                LOG.info(outcome.summary(context.getPropertiesComponent().resolveProperty("stream.deadLetterKey")
+                        .orElse("")));
+                return outcome.failedAgain() == 0 ? 0 : 1;
+            } catch (Exception e) {
+                LOG.error("Redrive stopped: {}", e.getMessage());
+                return 1;
             }
         });
     }

@@ -25,7 +25,6 @@ import dev.cacheinvalidation.config.DatabasePreflight;
 import dev.cacheinvalidation.config.MysqlDsn;
 import dev.cacheinvalidation.config.ServerFlavor;
 import dev.cacheinvalidation.event.DebeziumChangeMapper;
-import dev.cacheinvalidation.health.ProcessEnd;
 import dev.cacheinvalidation.js.ScriptBatchProcessor;
 import dev.cacheinvalidation.offsets.OffsetGate;
 import org.apache.camel.CamelContext;
@@ -267,12 +266,7 @@ public final class Replay {
                             + " entr(y/ies), in {} s", script.getEventsIn(), options.since(),
                             options.until() == null ? untilPlace : options.until(), keys.get(), script.getEventsOut(),
                             (System.currentTimeMillis() - started) / 1000);
-                    ProcessEnd end = context.getRegistry().findSingleByType(ProcessEnd.class);
-                    if (end != null) {
-                        end.end(0);
-                    } else {
-                        main.completed();
-                    }
+                    OneOffCommand.end(main, context, 0);
                 } else if (System.currentTimeMillis() >= nextProgress) {
                     nextProgress += PROGRESS_EVERY_MS;
                     LOG.info("Replay: {} change(s) through the script, {} key(s); saved up to {}", script.getEventsIn(),

@@ -13,13 +13,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cacheinvalidation.config.ConfigurationException;
-import dev.cacheinvalidation.health.ProcessEnd;
 import dev.cacheinvalidation.js.ScriptFailure;
 import dev.cacheinvalidation.js.ScriptRuntime;
-import org.apache.camel.CamelContext;
-import org.apache.camel.main.BaseMainSupport;
 import org.apache.camel.main.Main;
-import org.apache.camel.main.MainListenerSupport;
 import org.apache.camel.spi.PropertiesComponent;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -56,23 +52,12 @@ public final class Validate {
         }
         Path eventsFile = events;
         System.setProperty("camel.management.enabled", "false");
-        main.addMainListener(new MainListenerSupport() {
-            @Override
-            public void afterStart(BaseMainSupport support) {
-                CamelContext context = support.getCamelContext();
-                int exitCode;
-                try {
-                    exitCode = run(context.getPropertiesComponent(), eventsFile, out);
-                } catch (ScriptFailure | ConfigurationException | IOException e) {
-                    out.println("cache-invalidation: " + e.getMessage());
-                    exitCode = 1;
-                }
-                ProcessEnd end = context.getRegistry().findSingleByType(ProcessEnd.class);
-                if (end != null) {
-                    end.end(exitCode);
-                } else {
-                    main.completed();
-                }
+        OneOffCommand.runAfterStart(main, context -> {
+            try {
+                return run(context.getPropertiesComponent(), eventsFile, out);
+            } catch (ScriptFailure | ConfigurationException | IOException e) {
+                out.println("cache-invalidation: " + e.getMessage());
+                return 1;
             }
         });
         return rest.toArray(String[]::new);
