@@ -15,8 +15,9 @@ import java.util.stream.Collectors;
 
 import dev.cacheinvalidation.config.ConfigurationException;
 import dev.cacheinvalidation.config.EnvOrFilePropertiesFunction;
-import dev.cacheinvalidation.pipelinefile.PipelineFile;
+import dev.cacheinvalidation.config.SettingsCheck;
 import dev.cacheinvalidation.health.ProcessEnd;
+import dev.cacheinvalidation.pipelinefile.PipelineFile;
 import dev.cacheinvalidation.recovery.Redrive;
 import dev.cacheinvalidation.recovery.Replay;
 import dev.cacheinvalidation.recovery.Validate;
@@ -142,6 +143,10 @@ public final class Application {
     public static Main camelMain(Role role, Sources sources) {
         // no classpath scanning: our component and properties function are found by their service files
         Main main = new Main();
+        if (role != Role.TRAIN) {
+            // every setting checked before a route or bean is built: a bad value stops the start with one line
+            main.addMainListener(SettingsCheck.beforeConfigure());
+        }
         if (role == Role.PIPELINE || role == Role.ALL) {
             main.addMainListener(new MainListenerSupport() {
                 @Override

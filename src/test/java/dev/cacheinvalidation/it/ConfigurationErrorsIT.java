@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.sql.Connection;
 import java.sql.Statement;
+import java.time.Duration;
+import java.util.Map;
 import java.util.UUID;
 
 import dev.cacheinvalidation.config.CdcSource;
@@ -76,6 +78,17 @@ class ConfigurationErrorsIT {
             } finally {
                 statement.execute("SET GLOBAL binlog_format = 'ROW'");
             }
+        }
+    }
+
+    @Test
+    void aSettingOutOfItsBoundsStopsThePackagedJarWithOneLineNamingIt() throws Exception {
+        try (AppProcess app = AppProcess.ofJar("pipeline").property("script.contexts", "0")
+                .env(Map.of("MYSQL_DSN", servers.mysqlDsn(), "REDIS_URI", servers.redisUri())).start()) {
+            assertThat(app.awaitExit(Duration.ofSeconds(60))).isEqualTo(2);
+            assertThat(app.lines("script.contexts")).containsExactly("cache-invalidation: configuration error:"
+                    + " script.contexts = 0 is not allowed: a whole number of 1 or more");
+            assertThat(app.output()).doesNotContain("Exception", "\tat ");
         }
     }
 
