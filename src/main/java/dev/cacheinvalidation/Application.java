@@ -221,6 +221,9 @@ public final class Application {
             if (choice.file() != null && role == Role.TRAIN) {
                 throw new ConfigurationException("train takes no pipeline file: the training run reads no settings");
             }
+            if (choice.files().size() > 1) {
+                System.exit(SeveralPipelines.run(role, choice.files(), rest));
+            }
             if (choice.file() != null) {
                 pipeline = PipelineFile.load(choice.file(), System.getenv());
             }
@@ -272,12 +275,30 @@ public final class Application {
     /**
      * Makes the pipeline file's settings this process's, as system properties: Camel ranks them above
      * application.properties, the environment variables that override its keys and Camel Main's own overrides, so
-     * what the file says wins ({@code replay} gives its own keys the same rank after this). The inline script is
-     * written to a file of a temporary directory of the process's own (removed at exit) and {@code script.file}
-     * names it; without a script in the file, where the settings are the jar's and the working directory lacks the
-     * default script files, the jar's copies of them are written there instead.
+     * what the file says wins ({@code replay} gives its own keys the same rank after this).
      */
     static void usePipelineFile(PipelineFile pipeline, Sources sources) throws IOException {
+        org.slf4j.Logger log = LoggerFactory.getLogger(Application.class);
+        Map<String, String> settings = pipelineSettings(pipeline, sources);
+        settings.forEach((key, value) -> {
+            // Camel's override of a key from the environment: batch.maxEvents by BATCH_MAXEVENTS
+            String variable = key.toUpperCase(Locale.ROOT).replace('.', '_').replace('-', '_');
+            if (System.getProperty(key) != null && !System.getProperty(key).equals(value)) {
+                log.warn("-D{} is replaced by the pipeline file's value", key);
+            } else if (System.getenv(variable) != null && !System.getenv(variable).equals(value)) {
+                log.warn("{} of the environment is replaced by the pipeline file's value of {}", variable, key);
+            }
+        });
+        settings.forEach(System::setProperty);
+    }
+
+    /**
+     * The pipeline file's settings, with {@code script.file}: the inline script is written to a file of a temporary
+     * directory of the process's own (removed at exit) and {@code script.file} names it; without a script in the
+     * file, where the settings are the jar's and the working directory lacks the default script files, the jar's
+     * copies of them are written there instead.
+     */
+    static Map<String, String> pipelineSettings(PipelineFile pipeline, Sources sources) throws IOException {
         org.slf4j.Logger log = LoggerFactory.getLogger(Application.class);
         Map<String, String> settings = new LinkedHashMap<>(pipeline.settings());
         PipelineFile.Script script = pipeline.script().orElse(null);
@@ -311,22 +332,13 @@ public final class Application {
             }
             settings.put("script.file", String.join(",", files));
         }
-        settings.forEach((key, value) -> {
-            // Camel's override of a key from the environment: batch.maxEvents by BATCH_MAXEVENTS
-            String variable = key.toUpperCase(Locale.ROOT).replace('.', '_').replace('-', '_');
-            if (System.getProperty(key) != null && !System.getProperty(key).equals(value)) {
-                log.warn("-D{} is replaced by the pipeline file's value", key);
-            } else if (System.getenv(variable) != null && !System.getenv(variable).equals(value)) {
-                log.warn("{} of the environment is replaced by the pipeline file's value of {}", variable, key);
-            }
-        });
-        settings.forEach(System::setProperty);
         log.info("Pipeline file {}: pipeline {}{}; from it: {}{}{}", pipeline.file(), pipeline.name(),
                 pipeline.tenant() == null ? "" : " of tenant " + pipeline.tenant(), String.join(", ", settings.keySet()),
                 scriptNote, sources.packagedRoutes() || sources.packagedProperties() ? "; the jar's "
                         + (sources.packagedRoutes() ? "routes" + (sources.packagedProperties() ? " and " : "") : "")
                         + (sources.packagedProperties() ? "application.properties" : "")
                         + " (not in the working directory)" : "");
+        return settings;
     }
 
     private static ConfigurationException configurationProblem(Throwable e) {

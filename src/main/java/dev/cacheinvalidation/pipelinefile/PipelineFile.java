@@ -36,8 +36,13 @@ public final class PipelineFile {
     public record Script(String id, String source, int line) {
     }
 
-    /** The file the command line or the environment names (null: none), and the arguments left for Camel Main. */
-    public record Choice(Path file, String[] rest) {
+    /** The files the command line or the environment names (none: empty), and the arguments left for Camel Main. */
+    public record Choice(List<Path> files, String[] rest) {
+
+        /** The first file, or null. */
+        public Path file() {
+            return files.isEmpty() ? null : files.get(0);
+        }
     }
 
     /** What Debezium takes as a connector name (its topic prefix), which keys the saved position. */
@@ -55,12 +60,12 @@ public final class PipelineFile {
     }
 
     /**
-     * The file named by {@code --pipeline FILE} (or {@code --pipeline=FILE}) in the arguments, else by
-     * {@code PIPELINE_FILE}; one file per process.
+     * The files named by {@code --pipeline FILE} (or {@code --pipeline=FILE}) in the arguments, each once, else the
+     * one {@code PIPELINE_FILE} names.
      */
     public static Choice choose(String[] args, Map<String, String> environment) {
         List<String> rest = new ArrayList<>();
-        String given = null;
+        List<Path> given = new ArrayList<>();
         for (int i = 0; i < args.length; i++) {
             String arg = args[i];
             String value;
@@ -75,22 +80,27 @@ public final class PipelineFile {
                 rest.add(arg);
                 continue;
             }
-            if (given != null) {
-                throw new ConfigurationException(OPTION + " is given twice (" + given + ", " + value + "): one pipeline"
-                        + " file per process; start a process for each");
+            Path file = Path.of(value);
+            if (given.stream().anyMatch(other -> same(other, file))) {
+                throw new ConfigurationException(OPTION + " " + value + " is given twice: each file is one pipeline");
             }
-            given = value;
+            given.add(file);
         }
         String fromEnvironment = environment.get(VARIABLE);
         if (fromEnvironment != null && !fromEnvironment.isBlank()) {
-            if (given != null && !Path.of(given).toAbsolutePath().normalize()
-                    .equals(Path.of(fromEnvironment).toAbsolutePath().normalize())) {
-                throw new ConfigurationException(OPTION + " " + given + " and " + VARIABLE + "=" + fromEnvironment
-                        + " name two pipeline files: one pipeline file per process; give one of them");
+            Path file = Path.of(fromEnvironment);
+            if (given.isEmpty()) {
+                given.add(file);
+            } else if (given.size() > 1 || !same(given.get(0), file)) {
+                throw new ConfigurationException(OPTION + " " + given.get(0) + " and " + VARIABLE + "="
+                        + fromEnvironment + " name different pipeline files: give every file with " + OPTION);
             }
-            given = given != null ? given : fromEnvironment;
         }
-        return new Choice(given == null ? null : Path.of(given), rest.toArray(String[]::new));
+        return new Choice(List.copyOf(given), rest.toArray(String[]::new));
+    }
+
+    private static boolean same(Path one, Path other) {
+        return one.toAbsolutePath().normalize().equals(other.toAbsolutePath().normalize());
     }
 
     /** Reads and maps the file; every problem of it in one exception. */

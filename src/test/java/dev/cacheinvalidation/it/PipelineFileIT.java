@@ -3,6 +3,7 @@ package dev.cacheinvalidation.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -135,6 +136,83 @@ class PipelineFileIT {
                         "filtered:user:2");
             }
         }
+    }
+
+    @Test
+    void twoFilesAreTwoPipelinesInOneProcessEachWithItsTableAndStream() throws Exception {
+        Path users = pipelineOf("two-files-users", "app.users", "cache:two-files-users");
+        Path products = pipelineOf("two-files-products", "app.products", "cache:two-files-products");
+        try (Jedis jedis = servers.redis()) {
+            jedis.del("cache:two-files-users", "cache:two-files-products");
+            try (AppProcess app = jarFromEmptyDirectory("pipeline").arguments("--pipeline", users.toString(),
+                    "--pipeline", products.toString()).env(env()).start()) {
+                Awaitility.await("both pipelines reading the binlog").atMost(STARTUP)
+                        .until(() -> app.lines("Connected to binlog").size() >= 2);
+                assertThat(app.output()).contains("Pipeline two-files-users: data directory data/two-files-users",
+                        "Pipeline two-files-products: data directory data/two-files-products");
+                try (Connection db = servers.admin(); Statement statement = db.createStatement()) {
+                    statement.executeUpdate("UPDATE app.products SET price = price + 1 WHERE id = 1");
+                    statement.executeUpdate("UPDATE app.users SET name = CONCAT(name, '.') WHERE id = 2");
+                }
+                Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> jedis.xlen("cache:two-files-users") >= 1
+                        && jedis.xlen("cache:two-files-products") >= 1);
+                Thread.sleep(1_000);
+                assertThat(jedis.xrange("cache:two-files-users", "-", "+")).singleElement()
+                        .satisfies(entry -> assertThat(entry.getFields().get("event"))
+                                .contains("\"table\":\"app.users\"", "two-files-users:2"));
+                assertThat(jedis.xrange("cache:two-files-products", "-", "+")).singleElement()
+                        .satisfies(entry -> assertThat(entry.getFields().get("event"))
+                                .contains("\"table\":\"app.products\"", "two-files-products:1"));
+            }
+        }
+    }
+
+    @Test
+    void twoFilesNamingOnePipelineAreRefusedNamingBoth() throws Exception {
+        Path first = Files.move(pipelineOf("two-files-same", "app.users", "cache:two-files-a"),
+                emptyDir.resolve("first.yaml"));
+        Path second = pipelineOf("two-files-same", "app.products", "cache:two-files-b");
+        try (AppProcess app = jarFromEmptyDirectory("pipeline").arguments("--pipeline", first.toString(),
+                "--pipeline", second.toString()).env(env()).start()) {
+            assertThat(app.awaitExit(STARTUP)).isEqualTo(2);
+            assertThat(app.lines("configuration error")).containsExactly("cache-invalidation: configuration error:"
+                    + " pipeline files " + first + " and " + second + " both name the pipeline two-files-same"
+                    + " (metadata.name), which keys the saved position and the data directory: give each its own");
+        }
+    }
+
+    /** A pipeline of one table into its own stream, whose script keys each row as {@code <name>:<id>}. */
+    private Path pipelineOf(String name, String table, String stream) throws IOException {
+        return Files.writeString(emptyDir.resolve(name + ".yaml"), """
+                apiVersion: deltaforge/v1
+                kind: Pipeline
+                metadata:
+                  name: %1$s
+                spec:
+                  source:
+                    type: mysql
+                    config:
+                      id: app-mysql
+                      dsn: ${MYSQL_DSN}
+                      tables:
+                        - %2$s
+                  processors:
+                    - type: javascript
+                      id: own-keys
+                      inline: |
+                        function processBatch(events) {
+                          return events.map(e => {
+                            (e.after || e.before)._cache_keys = ['%1$s:' + (e.after || e.before).id];
+                            return e;
+                          });
+                        }
+                  sinks:
+                    - type: redis
+                      config:
+                        id: own-stream
+                        uri: ${REDIS_URI}
+                        stream: %3$s
+                """.formatted(name, table, stream));
     }
 
     @Test

@@ -214,7 +214,7 @@ class PipelineFileTest {
     }
 
     @Test
-    void oneFilePerProcessFromTheCommandLineOrTheEnvironment() {
+    void filesFromTheCommandLineOrOneFromTheEnvironment() {
         PipelineFile.Choice choice = PipelineFile.choose(new String[] { "--pipeline", "a.yaml", "-Dx=y" }, Map.of());
         assertThat(choice.file()).isEqualTo(Path.of("a.yaml"));
         assertThat(choice.rest()).containsExactly("-Dx=y");
@@ -224,11 +224,14 @@ class PipelineFileTest {
                 .file()).isEqualTo(Path.of("c.yaml"));
         assertThat(PipelineFile.choose(new String[0], Map.of()).file()).isNull();
 
-        assertThatThrownBy(() -> PipelineFile.choose(new String[] { "--pipeline", "a.yaml", "--pipeline", "b.yaml" },
-                Map.of())).isInstanceOf(ConfigurationException.class).hasMessageContaining("given twice")
-                .hasMessageContaining("one pipeline file per process");
+        assertThat(PipelineFile.choose(new String[] { "--pipeline", "a.yaml", "worker", "--pipeline=b.yaml" }, Map.of()))
+                .satisfies(two -> assertThat(two.files()).containsExactly(Path.of("a.yaml"), Path.of("b.yaml")))
+                .satisfies(two -> assertThat(two.rest()).containsExactly("worker"));
+
+        assertThatThrownBy(() -> PipelineFile.choose(new String[] { "--pipeline", "a.yaml", "--pipeline", "./a.yaml" },
+                Map.of())).isInstanceOf(ConfigurationException.class).hasMessageContaining("given twice");
         assertThatThrownBy(() -> PipelineFile.choose(new String[] { "--pipeline", "a.yaml" },
-                Map.of("PIPELINE_FILE", "b.yaml"))).hasMessageContaining("name two pipeline files");
+                Map.of("PIPELINE_FILE", "b.yaml"))).hasMessageContaining("name different pipeline files");
         assertThatThrownBy(() -> PipelineFile.choose(new String[] { "--pipeline" }, Map.of()))
                 .hasMessageContaining("--pipeline needs a file");
     }
