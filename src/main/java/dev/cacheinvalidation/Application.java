@@ -29,10 +29,12 @@ import org.apache.camel.main.MainListenerSupport;
 import org.slf4j.LoggerFactory;
 
 /**
- * {@code java -jar cache-invalidation.jar [all|pipeline|worker] [--pipeline FILE]}: runs the routes in
- * {@code routes/} with the settings of {@code application.properties} in the working directory; with a DeltaForge
- * pipeline file ({@code --pipeline FILE} or {@code PIPELINE_FILE}, see {@link PipelineFile}) its settings replace
- * theirs, and the jar's copies of both stand in for those the working directory lacks. {@code pipeline} runs only the binlog to
+ * {@code java -jar cache-invalidation.jar [all|pipeline|worker] [--pipeline FILE]...}: runs the routes in
+ * {@code routes/} with the settings of {@code application.properties} in the working directory, each checked before
+ * anything is built ({@link SettingsCheck}); with a DeltaForge pipeline file ({@code --pipeline FILE} or
+ * {@code PIPELINE_FILE}, see {@link PipelineFile}) its settings replace theirs, and the jar's copies of both stand in
+ * for those the working directory lacks; several files are several pipelines in one process
+ * ({@link SeveralPipelines}). {@code pipeline} runs only the binlog to
  * stream route, {@code worker} only the invalidation worker, {@code all} (the default) both; {@code replay} and
  * {@code redrive} are one-off commands that invalidate again ({@link Replay}, {@link Redrive}), {@code validate}
  * tries the key script without servers ({@link Validate}); {@code train} is the

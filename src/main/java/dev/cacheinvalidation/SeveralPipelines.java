@@ -131,16 +131,20 @@ final class SeveralPipelines {
                 Properties own = properties.getOverrideProperties() != null ? properties.getOverrideProperties()
                         : new Properties();
                 properties.setOverrideProperties(own);
-                own.put("cdc.dataDir", Path.of(properties.resolveProperty("cdc.dataDir").orElse("data"), name)
-                        .toString());
-                long serverId = Long.parseLong(properties.resolveProperty("cdc.serverId").orElse("5401").trim());
-                own.put("cdc.serverId", Long.toString(serverId + index));
-                int port = Integer.parseInt(properties.resolveProperty("camel.management.port").orElse("8080").trim());
+                own.put("cdc.dataDir", Path.of(setting(properties, "cdc.dataDir"), name).toString());
+                own.put("cdc.serverId", Long.toString(Long.parseLong(setting(properties, "cdc.serverId")) + index));
+                int port = Integer.parseInt(setting(properties, "camel.management.port"));
                 own.put("camel.management.port", Integer.toString(port == 0 ? 0 : port + index));
                 LOG.info("Pipeline {}: data directory {}, server id {}, HTTP port {}", name, own.get("cdc.dataDir"),
                         own.get("cdc.serverId"), own.get("camel.management.port"));
             }
         };
+    }
+
+    /** A setting as resolved; application.properties has the defaults. */
+    private static String setting(PropertiesComponent properties, String key) {
+        return properties.resolveProperty(key).map(String::trim)
+                .orElseThrow(() -> new ConfigurationException(key + " is not set (application.properties)"));
     }
 
     private static int ended(PipelineFile pipeline, Exception e) {
