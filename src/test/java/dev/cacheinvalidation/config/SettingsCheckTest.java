@@ -20,6 +20,8 @@ import dev.cacheinvalidation.Application.Role;
 import org.apache.camel.main.Main;
 import org.assertj.core.api.AbstractThrowableAssert;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /** The one check of the settings: a test per kind of bad value, and application.properties' own values pass. */
 class SettingsCheckTest {
@@ -66,35 +68,30 @@ class SettingsCheckTest {
     }
 
     @Test
-    void aWholeNumberOutOfItsBounds() throws IOException {
+    void oneLineWithTheKeyTheValueAndWhatIsAllowed() throws IOException {
         checking("script.contexts", "0").hasMessage("script.contexts = 0 is not allowed: a whole number of 1 or more");
-        checking("cdc.serverId", "4294967296").hasMessageContaining("from 1 to 4294967295");
-        checking("camel.management.port", "80800").hasMessageContaining("from 0 to 65535");
-        checking("worker.consumers", "two").hasMessageContaining("a whole number of 1 or more");
-    }
-
-    @Test
-    void aDurationOrASizeThatIsNoWholeNumber() throws IOException {
-        checking("batch.maxMs", "100ms").hasMessageContaining("a duration in milliseconds");
-        checking("script.reloadCheckMs", "-1").hasMessageContaining("0 or more (0: off)");
-        checking("batch.maxBytes", "4MB").hasMessageContaining("a size in bytes");
-    }
-
-    @Test
-    void aWordNotAmongTheAllowedOnes() throws IOException {
         checking("script.onFailure", "retry").hasMessage("script.onFailure = retry is not allowed: one of dead-letter,"
                 + " fail");
-        checking("filter.match", "most").hasMessageContaining("all, any");
-        checking("cdc.offsetStore", "s3 bucket").hasMessageContaining("file, redis or a class name");
     }
 
-    @Test
-    void listsOfTablesAndOperations() throws IOException {
-        checking("cdc.tables", "app.users,orders").hasMessageContaining("tables as db.table");
-        checking("cdc.tables", "").hasMessageContaining("tables as db.table");
-        checking("filter.ops", "create,upsert").hasMessageContaining("create, update, delete, read, truncate");
-        checking("cdc.name", "my pipeline").hasMessageContaining("letters, digits");
-        checking("stream.key", " ").hasMessageContaining("not empty");
+    /** A bad value of each kind: whole numbers, durations, sizes, words, names, lists of tables and operations. */
+    @ParameterizedTest(name = "{0} = ''{1}''")
+    @CsvSource(delimiter = '|', value = {
+            "cdc.serverId          | 4294967296       | from 1 to 4294967295",
+            "camel.management.port | 80800            | from 0 to 65535",
+            "worker.consumers      | two              | a whole number of 1 or more",
+            "batch.maxMs           | 100ms            | a duration in milliseconds",
+            "script.reloadCheckMs  | -1               | 0 or more (0: off)",
+            "batch.maxBytes        | 4MB              | a size in bytes",
+            "filter.match          | most             | one of all, any",
+            "cdc.offsetStore       | s3 bucket        | file, redis or a class name",
+            "cdc.tables            | app.users,orders | tables as db.table",
+            "cdc.tables            | ''               | tables as db.table",
+            "filter.ops            | create,upsert    | create, update, delete, read, truncate",
+            "cdc.name              | my pipeline      | letters, digits",
+            "stream.key            | ' '              | not empty" })
+    void aBadValueOfEachKind(String key, String value, String allowed) throws IOException {
+        checking(key, value).hasMessageContaining(allowed);
     }
 
     @Test

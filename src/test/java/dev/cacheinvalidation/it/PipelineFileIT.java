@@ -80,44 +80,13 @@ class PipelineFileIT {
     @Test
     void aFileWithAFilterItsOwnScriptAndStream() throws Exception {
         String stream = "filtered-it:invalidations";
-        Path file = Files.writeString(emptyDir.resolve("filtered.yaml"), """
-                apiVersion: deltaforge/v1
-                kind: Pipeline
-                metadata:
-                  name: filtered-it
-                spec:
-                  source:
-                    type: mysql
-                    config:
-                      id: app
-                      dsn: ${MYSQL_DSN}
-                      tables: [app.users, app.products]
-                  processors:
+        Path file = pipelineOf("filtered-it", "[app.users, app.products]", """
                     - type: filter
                       id: user-updates
                       ops: [update]
                       tables:
                         include: ["app.users"]
-                    - type: javascript
-                      id: own-keys
-                      inline: |
-                        function processBatch(events) {
-                          return events.map(e => {
-                            (e.after || e.before)._cache_keys = ['filtered:user:' + (e.after || e.before).id];
-                            return e;
-                          });
-                        }
-                  sinks:
-                    - type: redis
-                      config:
-                        id: own-stream
-                        uri: ${REDIS_URI}
-                        stream: %s
-                        envelope:
-                          type: native
-                        encoding: json
-                        required: true
-                """.formatted(stream));
+                """, "filtered:user:", stream);
         try (Jedis jedis = servers.redis()) {
             jedis.del(stream);
             try (AppProcess app = jarFromEmptyDirectory("pipeline").arguments("--pipeline", file.toString()).env(env())
@@ -183,6 +152,15 @@ class PipelineFileIT {
 
     /** A pipeline of one table into its own stream, whose script keys each row as {@code <name>:<id>}. */
     private Path pipelineOf(String name, String table, String stream) throws IOException {
+        return pipelineOf(name, "[" + table + "]", "", name + ":", stream);
+    }
+
+    /**
+     * A pipeline file {@code <name>.yaml} of the tables, with the processors {@code before} ahead of a script
+     * that keys each row as {@code <keyPrefix><id>}, writing {@code stream}.
+     */
+    private Path pipelineOf(String name, String tables, String before, String keyPrefix, String stream)
+            throws IOException {
         return Files.writeString(emptyDir.resolve(name + ".yaml"), """
                 apiVersion: deltaforge/v1
                 kind: Pipeline
@@ -192,17 +170,16 @@ class PipelineFileIT {
                   source:
                     type: mysql
                     config:
-                      id: app-mysql
+                      id: app
                       dsn: ${MYSQL_DSN}
-                      tables:
-                        - %2$s
+                      tables: %2$s
                   processors:
-                    - type: javascript
+                %3$s    - type: javascript
                       id: own-keys
                       inline: |
                         function processBatch(events) {
                           return events.map(e => {
-                            (e.after || e.before)._cache_keys = ['%1$s:' + (e.after || e.before).id];
+                            (e.after || e.before)._cache_keys = ['%4$s' + (e.after || e.before).id];
                             return e;
                           });
                         }
@@ -211,8 +188,12 @@ class PipelineFileIT {
                       config:
                         id: own-stream
                         uri: ${REDIS_URI}
-                        stream: %3$s
-                """.formatted(name, table, stream));
+                        stream: %5$s
+                        envelope:
+                          type: native
+                        encoding: json
+                        required: true
+                """.formatted(name, tables, before, keyPrefix, stream));
     }
 
     @Test
