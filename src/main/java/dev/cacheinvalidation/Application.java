@@ -11,6 +11,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.stream.Collectors;
 
 import dev.cacheinvalidation.config.ConfigurationException;
@@ -147,7 +148,8 @@ public final class Application {
         Main main = new Main();
         if (role != Role.TRAIN) {
             // every setting checked before a route or bean is built: a bad value stops the start with one line
-            main.addMainListener(SettingsCheck.beforeConfigure());
+            // a worker alone runs no script: the script's files need not be there
+            main.addMainListener(SettingsCheck.beforeConfigure(role == Role.WORKER ? Set.of("script.file") : Set.of()));
         }
         if (role == Role.PIPELINE || role == Role.ALL) {
             main.addMainListener(new MainListenerSupport() {

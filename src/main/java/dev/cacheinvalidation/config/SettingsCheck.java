@@ -12,6 +12,7 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.function.Function;
 import java.util.regex.Pattern;
 
@@ -19,7 +20,6 @@ import dev.cacheinvalidation.event.EventFilter;
 import org.apache.camel.main.BaseMainSupport;
 import org.apache.camel.main.MainListener;
 import org.apache.camel.main.MainListenerSupport;
-import org.apache.camel.spi.PropertiesComponent;
 
 /**
  * The one check of the settings: every setting of application.properties, as resolved (after overrides, the
@@ -111,15 +111,15 @@ public final class SettingsCheck {
         return KINDS;
     }
 
-    /** Checks the settings as {@code properties} resolves them. */
-    public static void check(PropertiesComponent properties) {
-        check(properties::resolveProperty);
-    }
-
     /** Checks the settings as {@code resolve} gives them (empty: not set, not checked). */
     public static void check(Function<String, Optional<String>> resolve) {
+        check(resolve, Set.of());
+    }
+
+    /** The same, but for the keys {@code unused} (a process without the script does not need its files). */
+    public static void check(Function<String, Optional<String>> resolve, Set<String> unused) {
         Map<String, String> values = new LinkedHashMap<>();
-        KINDS.forEach((key, kind) -> resolve.apply(key).ifPresent(value -> {
+        KINDS.forEach((key, kind) -> resolve.apply(key).filter(value -> !unused.contains(key)).ifPresent(value -> {
             String allowed = kind.problem(value);
             if (allowed != null) {
                 throw new ConfigurationException(key + " = " + shown(value) + " is not allowed: " + allowed);
@@ -140,12 +140,15 @@ public final class SettingsCheck {
         }
     }
 
-    /** The check as a Camel Main listener: after the settings are loaded, before any route or bean is built. */
-    public static MainListener beforeConfigure() {
+    /**
+     * The check as a Camel Main listener: after the settings are loaded, before any route or bean is built;
+     * {@code unused}: keys the process does not use (not checked).
+     */
+    public static MainListener beforeConfigure(Set<String> unused) {
         return new MainListenerSupport() {
             @Override
             public void beforeConfigure(BaseMainSupport support) {
-                check(support.getCamelContext().getPropertiesComponent());
+                check(support.getCamelContext().getPropertiesComponent()::resolveProperty, unused);
             }
         };
     }
