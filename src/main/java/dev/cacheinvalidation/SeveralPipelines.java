@@ -7,6 +7,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -17,6 +18,7 @@ import dev.cacheinvalidation.health.ProcessEnd;
 import dev.cacheinvalidation.pipelinefile.PipelineFile;
 import org.apache.camel.component.properties.PropertiesComponent;
 import org.apache.camel.main.BaseMainSupport;
+import org.apache.camel.main.HttpManagementServerConfigurationProperties;
 import org.apache.camel.main.Main;
 import org.apache.camel.main.MainListenerSupport;
 import org.slf4j.Logger;
@@ -50,6 +52,7 @@ final class SeveralPipelines {
         refuseCollisions(pipelines);
         Application.warnUnlessOutOfMemoryEndsTheProcess();
         Sources sources = Sources.forPipelineFile(role);
+        Map<Integer, String> ports = new ConcurrentHashMap<>();
         List<Main> mains = new ArrayList<>();
         List<ProcessEnd> ends = new ArrayList<>();
         for (int i = 0; i < pipelines.size(); i++) {
@@ -61,6 +64,7 @@ final class SeveralPipelines {
                         + " written (" + e.getClass().getSimpleName() + ")");
             }
             main.addMainListener(keptApart(pipelines.get(i).name(), i));
+            main.addMainListener(ownPort(pipelines.get(i).name(), ports));
             ProcessEnd end = new ProcessEnd(main::completed);
             main.bind("processEnd", end);
             mains.add(main);
@@ -137,6 +141,30 @@ final class SeveralPipelines {
                 own.put("camel.management.port", Integer.toString(port == 0 ? 0 : port + index));
                 LOG.info("Pipeline {}: data directory {}, server id {}, HTTP port {}", name, own.get("cdc.dataDir"),
                         own.get("cdc.serverId"), own.get("camel.management.port"));
+            }
+        };
+    }
+
+    /**
+     * Once Camel Main has its configuration: the HTTP port as it took it. A {@code -D} or an environment variable
+     * that sets it sets it for every pipeline, over the port each was given: then two would share one port, which
+     * is refused.
+     */
+    private static MainListenerSupport ownPort(String name, Map<Integer, String> ports) {
+        return new MainListenerSupport() {
+            @Override
+            public void afterConfigure(BaseMainSupport support) {
+                HttpManagementServerConfigurationProperties server = support.configure().httpManagementServer();
+                if (!server.isEnabled() || server.getPort() == 0) {
+                    return;
+                }
+                String other = ports.putIfAbsent(server.getPort(), name);
+                if (other != null) {
+                    throw new ConfigurationException("pipelines " + other + " and " + name + " both have the HTTP port "
+                            + server.getPort() + ": camel.management.port set by -D or the environment is every"
+                            + " pipeline's; set it in application.properties, where each pipeline adds its place (0,"
+                            + " 1, ...) to it");
+                }
             }
         };
     }
