@@ -34,11 +34,10 @@ class LauncherIT {
     @TempDir
     Path work;
 
-    TestServers servers;
+    private final TestServers servers = TestServers.local();
 
     @BeforeEach
     void resetAlice() throws Exception {
-        servers = TestServers.local();
         SeedScenario.resetAlice(servers);
     }
 

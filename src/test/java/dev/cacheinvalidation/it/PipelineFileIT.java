@@ -36,11 +36,10 @@ class PipelineFileIT {
     @TempDir
     Path emptyDir;
 
-    TestServers servers;
+    private final TestServers servers = TestServers.local();
 
     @BeforeEach
     void resetAlice() throws Exception {
-        servers = TestServers.local();
         SeedScenario.resetAlice(servers);
     }
 
