@@ -16,6 +16,7 @@ import java.util.Optional;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.cacheinvalidation.config.RedisAddress;
+import dev.cacheinvalidation.redis.RedisConnection;
 import dev.cacheinvalidation.stream.StreamClient;
 import dev.cacheinvalidation.stream.StreamMeters;
 import org.apache.camel.health.HealthCheck;
@@ -112,7 +113,8 @@ class FreshnessIT {
         TestServers servers = TestServers.local();
         String stream = "freshness-it:stats:" + System.nanoTime();
         try (Jedis jedis = servers.redis();
-                StreamClient client = new StreamClient(RedisAddress.parse(servers.redisUri()), 5000, "freshness-it", 2)) {
+                StreamClient client = new StreamClient(
+                        RedisConnection.open(RedisAddress.parse(servers.redisUri()), "freshness-it", 5000, 2))) {
             // entry ids of our choosing: their milliseconds are the times the stats report
             jedis.xgroupCreate(stream, GROUP, new StreamEntryID(0, 0), true);
             for (long ms = 1000; ms <= 3000; ms += 1000) {
