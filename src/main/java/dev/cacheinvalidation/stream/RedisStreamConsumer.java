@@ -1,5 +1,6 @@
 package dev.cacheinvalidation.stream;
 
+import dev.cacheinvalidation.metrics.Meters;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
@@ -87,7 +88,7 @@ public class RedisStreamConsumer extends DefaultConsumer {
     }
 
     private void registerMetricsAndHealth() {
-        MeterRegistry meters = StreamMeters.registry(getEndpoint().getCamelContext());
+        MeterRegistry meters = Meters.registry(getEndpoint().getCamelContext());
         Tags tags = Tags.of("stream", config.getStream(), "group", config.getGroup());
         shared = new GroupReader.Shared(meters, tags);
         Gauge.builder("redis_stream_length", () -> stats.length()).tags(tags).register(meters);

@@ -7,7 +7,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-import dev.cacheinvalidation.redis.RedisConnection;
+import dev.cacheinvalidation.redis.TopologyAwareRedis;
 import redis.clients.jedis.CommandArguments;
 import redis.clients.jedis.CommandObject;
 import redis.clients.jedis.Protocol;
@@ -26,14 +26,14 @@ import redis.clients.jedis.resps.StreamPendingEntry;
 
 /**
  * The few stream commands the component needs, over a small pool of connections to a single Redis, a Redis Cluster
- * or a Sentinel-watched master (see {@link RedisConnection}).
+ * or a Sentinel-watched master (see {@link TopologyAwareRedis}).
  */
 public class StreamClient implements GroupCommands, AutoCloseable {
 
-    private final RedisConnection redis;
+    private final TopologyAwareRedis redis;
 
     /** Over this connection, which the client closes when it is closed. */
-    public StreamClient(RedisConnection redis) {
+    public StreamClient(TopologyAwareRedis redis) {
         this.redis = redis;
     }
 
@@ -44,7 +44,7 @@ public class StreamClient implements GroupCommands, AutoCloseable {
     /**
      * Appends one entry per value, all or none (MULTI/EXEC, one round trip), and returns their ids. The value goes
      * in the first field; extra fields, if any, follow in every entry. Nothing is trimmed here: MAXLEN would drop
-     * entries no consumer group has read ({@link AcknowledgedTrimmer} keeps the bound).
+     * entries no consumer group has read ({@link BoundKeeper} keeps the bound).
      */
     public List<String> append(String stream, String field, List<String> values, Map<String, String> extraFields) {
         if (values.isEmpty()) {
@@ -224,15 +224,15 @@ public class StreamClient implements GroupCommands, AutoCloseable {
     }
 
     /** The stream's consumer groups, each with its oldest pending entry (XINFO GROUPS, XPENDING). */
-    public List<AcknowledgedTrim.Group> groups(String stream) {
+    public List<TrimPoint.Group> groups(String stream) {
         UnifiedJedis jedis = jedis();
         if (!jedis.exists(stream)) {
             return List.of();
         }
-        List<AcknowledgedTrim.Group> groups = new ArrayList<>();
+        List<TrimPoint.Group> groups = new ArrayList<>();
         for (StreamGroupInfo info : jedis.xinfoGroups(stream)) {
             StreamEntryID oldestPending = info.getPending() > 0 ? jedis.xpending(stream, info.getName()).getMinId() : null;
-            groups.add(new AcknowledgedTrim.Group(info.getName(), info.getLastDeliveredId(), info.getPending(),
+            groups.add(new TrimPoint.Group(info.getName(), info.getLastDeliveredId(), info.getPending(),
                     oldestPending));
         }
         return groups;

@@ -10,7 +10,7 @@ import java.util.Set;
 
 import dev.cacheinvalidation.config.RedisAddress;
 import dev.cacheinvalidation.metrics.Meters;
-import dev.cacheinvalidation.redis.RedisConnection;
+import dev.cacheinvalidation.redis.TopologyAwareRedis;
 import dev.cacheinvalidation.stream.RedisStreamConstants;
 import dev.cacheinvalidation.stream.StreamMessage;
 import io.micrometer.core.instrument.Counter;
@@ -48,7 +48,7 @@ public class Invalidator extends ServiceSupport implements Processor, CamelConte
     private byte[] fieldName = field.getBytes(StandardCharsets.UTF_8);
     private int scanCount = 1000;
     private int waitReplicas;
-    private RedisConnection cache;
+    private TopologyAwareRedis cache;
     private Counter keysDeleted;
     private Counter keysDeletedAgain;
     private Counter ownKeysSpared;
@@ -79,7 +79,7 @@ public class Invalidator extends ServiceSupport implements Processor, CamelConte
                 "Keys of the application's own that events named, plainly or by a pattern, and that were not deleted");
         ownKeys = new OwnKeys(streams, connectorName);
         freshness = new Freshness(meters, tables, java.time.Duration.ofMillis(freshnessObjectiveMs));
-        cache = RedisConnection.open(RedisAddress.parse(cacheUri, "CACHE_URI"), "invalidator", 10_000, 8)
+        cache = TopologyAwareRedis.at(RedisAddress.parse(cacheUri, "CACHE_URI"), "invalidator", 10_000, 8)
                 .waitForReplicas(waitReplicas);
     }
 
@@ -165,7 +165,7 @@ public class Invalidator extends ServiceSupport implements Processor, CamelConte
         this.freshnessObjectiveMs = freshnessObjectiveMs;
     }
 
-    /** Deletes wait until this many replicas have them (see {@link RedisConnection#waitForReplicas}). */
+    /** Deletes wait until this many replicas have them (see {@link TopologyAwareRedis#waitForReplicas}). */
     public void setWaitReplicas(int waitReplicas) {
         this.waitReplicas = waitReplicas;
     }
