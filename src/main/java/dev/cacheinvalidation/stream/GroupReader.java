@@ -23,7 +23,7 @@ import org.slf4j.LoggerFactory;
 /**
  * One consumer of the group, reading until stopped: first its own pending entries (those of a previous run under
  * the same name), now and then entries other consumers left pending (claimed), else new entries; each batch goes
- * to the route, and is acknowledged, retried, dead-lettered or held for its second pass as the route answers (see
+ * to the route, and is acknowledged, retried, dead-lettered or held for their redelete as the route answers (see
  * {@link RedisStreamConsumer}).
  */
 final class GroupReader implements Runnable {
@@ -35,7 +35,7 @@ final class GroupReader implements Runnable {
     /** The route: runs one exchange over the entries and returns those it rejected, with reasons. */
     @FunctionalInterface
     interface Route {
-        Map<String, String> process(List<StreamMessage> messages, String consumerName, int pass) throws Exception;
+        Map<String, String> process(List<StreamMessage> messages, String consumerName, boolean redelete) throws Exception;
     }
 
     /** What the readers of one consumer share: meters, the failure readiness reports, the group's last progress. */
@@ -43,7 +43,7 @@ final class GroupReader implements Runnable {
         final Counter acked;
         final Counter deadLettered;
         final Counter vanished;
-        final AtomicLong awaitingSecondPass = new AtomicLong();
+        final AtomicLong awaitingRedelete = new AtomicLong();
         volatile String failure;
         /** The last time seen before which the group had acknowledged every entry (-1: none seen yet). */
         volatile long doneBeforeMs = -1;
@@ -55,8 +55,8 @@ final class GroupReader implements Runnable {
                     .description("Times the stream or its group disappeared under a running worker (eviction,"
                             + " FLUSHALL, DEL), each a range of changes that may not have been invalidated")
                     .tags(tags).register(meters);
-            Gauge.builder("redis_stream_entries_awaiting_second_pass", awaitingSecondPass::get)
-                    .description("Entries processed once and held, unacknowledged, for their second pass").tags(tags)
+            Gauge.builder("redis_stream_entries_awaiting_second_pass", awaitingRedelete::get)
+                    .description("Entries processed once and held, unacknowledged, for their redelete").tags(tags)
                     .register(meters);
         }
     }
@@ -76,7 +76,7 @@ final class GroupReader implements Runnable {
     private String ownPendingCursor = "0-0";
     private String claimCursor = "0-0";
     private long nextClaim;
-    /** Batches processed once, oldest first, held unacknowledged for their second pass. */
+    /** Batches processed once, oldest first, held unacknowledged for their redelete. */
     private final ArrayDeque<Deferred> deferred = new ArrayDeque<>();
     private final Set<String> deferredIds = new HashSet<>();
 
@@ -114,7 +114,7 @@ final class GroupReader implements Runnable {
         }
     }
 
-    /** One step: a second pass that is due, else a read of own pending, claimed or new entries, and its handling. */
+    /** One step: a redelete that is due, else a read of own pending, claimed or new entries, and its handling. */
     void poll() {
         if (!groupReady) {
             if (client.ensureGroup(config.getStream(), config.getGroup()) && groupSeen) {
@@ -124,9 +124,9 @@ final class GroupReader implements Runnable {
             groupSeen = true;
         }
         if (!deferred.isEmpty() && deferred.peek().dueAt() <= System.currentTimeMillis()) {
-            secondPass(deferred.peek().messages());
+            redelete(deferred.peek().messages());
             Deferred done = deferred.poll();
-            shared.awaitingSecondPass.addAndGet(-done.messages().size());
+            shared.awaitingRedelete.addAndGet(-done.messages().size());
             done.messages().forEach(message -> deferredIds.remove(message.id()));
             return;
         }
@@ -138,7 +138,7 @@ final class GroupReader implements Runnable {
                 ownPendingCursor = "0-0";
             } else {
                 ownPendingCursor = own.get(own.size() - 1).id();
-                // entries already waiting here for their second pass are not processed anew
+                // entries already waiting here for their redelete are not processed anew
                 handle(own.stream().filter(message -> !deferredIds.contains(message.id())).toList(), Map.of());
             }
             return;
@@ -188,14 +188,14 @@ final class GroupReader implements Runnable {
         client.ack(config.getStream(), config.getGroup(), ids(gone));
         deadLetter(poison, reasons);
         for (int attempt = 1; !todo.isEmpty(); attempt++) {
-            Map<String, String> rejected = process(todo, 1);
+            Map<String, String> rejected = process(todo, false);
             List<StreamMessage> accepted = new ArrayList<>(todo.size());
             List<StreamMessage> again = new ArrayList<>();
             for (StreamMessage message : todo) {
                 (rejected.containsKey(message.id()) ? again : accepted).add(message);
             }
-            if (config.getReprocessAfterMs() > 0) {
-                holdForSecondPass(accepted);
+            if (config.getRedeleteAfterMs() > 0) {
+                holdForRedelete(accepted);
             } else {
                 acknowledge(accepted);
             }
@@ -207,18 +207,18 @@ final class GroupReader implements Runnable {
         }
     }
 
-    private void holdForSecondPass(List<StreamMessage> accepted) {
+    private void holdForRedelete(List<StreamMessage> accepted) {
         if (accepted.isEmpty()) {
             return;
         }
-        deferred.add(new Deferred(System.currentTimeMillis() + config.getReprocessAfterMs(), accepted));
+        deferred.add(new Deferred(System.currentTimeMillis() + config.getRedeleteAfterMs(), accepted));
         accepted.forEach(message -> deferredIds.add(message.id()));
-        shared.awaitingSecondPass.addAndGet(accepted.size());
+        shared.awaitingRedelete.addAndGet(accepted.size());
     }
 
     /** The route sees the entries again; they were accepted the first time, so now they are acknowledged. */
-    private void secondPass(List<StreamMessage> messages) {
-        process(messages, 2);
+    private void redelete(List<StreamMessage> messages) {
+        process(messages, true);
         acknowledge(messages);
     }
 
@@ -232,10 +232,10 @@ final class GroupReader implements Runnable {
     }
 
     /** Runs the route until it completes; returns the entries it rejected, with reasons. */
-    private Map<String, String> process(List<StreamMessage> messages, int pass) {
+    private Map<String, String> process(List<StreamMessage> messages, boolean redelete) {
         while (true) {
             try {
-                Map<String, String> rejected = route.process(new ArrayList<>(messages), consumerName, pass);
+                Map<String, String> rejected = route.process(new ArrayList<>(messages), consumerName, redelete);
                 recovered();
                 return rejected == null ? Map.of() : rejected;
             } catch (Exception error) {

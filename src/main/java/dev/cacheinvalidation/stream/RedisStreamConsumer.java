@@ -26,8 +26,8 @@ import org.apache.camel.support.DefaultConsumer;
  * <li>On start a consumer first finishes its own pending entries; now and then it takes over entries that other
  * consumers left pending longer than {@code claimIdleMs} (XAUTOCLAIM), dead-lettering those already delivered
  * {@code maxDeliveries} times.</li>
- * <li>With {@code reprocessAfterMs} above 0, accepted entries are handed to the route a second time that long after
- * (header {@link RedisStreamConstants#PASS} 2), and acknowledged only after that pass succeeds.</li>
+ * <li>With {@code redeleteAfterMs} above 0, accepted entries are handed to the route again that long after, the
+ * redelete (header {@link RedisStreamConstants#REDELETE} true), and acknowledged only after it succeeds.</li>
  * <li>Every {@code statsIntervalMs} the stream and the group are sampled: length, lag, pending, and the oldest entry
  * not acknowledged (the oldest pending one, else the first after the group's last delivered id), whose id's time
  * says how long the oldest change has waited. Readiness is DOWN while the lag exceeds {@code maxLag} or that age
@@ -62,15 +62,15 @@ public class RedisStreamConsumer extends DefaultConsumer {
     @Override
     protected void doStart() throws Exception {
         super.doStart();
-        if (config.getReprocessAfterMs() > 0 && config.getReprocessAfterMs() >= config.getClaimIdleMs()) {
-            // others would take over entries that wait for their second pass, and count them as failed deliveries
-            throw new IllegalArgumentException("reprocessAfterMs (" + config.getReprocessAfterMs()
+        if (config.getRedeleteAfterMs() > 0 && config.getRedeleteAfterMs() >= config.getClaimIdleMs()) {
+            // others would take over entries that wait for their redelete, and count them as failed deliveries
+            throw new IllegalArgumentException("redeleteAfterMs (" + config.getRedeleteAfterMs()
                     + ") must be below claimIdleMs (" + config.getClaimIdleMs() + ")");
         }
-        if (config.getMaxChangeAgeMs() > 0 && config.getReprocessAfterMs() >= config.getMaxChangeAgeMs()) {
-            // entries wait unacknowledged for their second pass: readiness would go DOWN with each of them
+        if (config.getMaxChangeAgeMs() > 0 && config.getRedeleteAfterMs() >= config.getMaxChangeAgeMs()) {
+            // entries wait unacknowledged for their redelete: readiness would go DOWN with each of them
             throw new IllegalArgumentException("maxChangeAgeMs (" + config.getMaxChangeAgeMs()
-                    + ") must be above reprocessAfterMs (" + config.getReprocessAfterMs() + ")");
+                    + ") must be above redeleteAfterMs (" + config.getRedeleteAfterMs() + ")");
         }
         int threads = Math.max(1, config.getConcurrentConsumers());
         String baseName = config.getConsumerName() != null && !config.getConsumerName().isBlank()
@@ -163,14 +163,14 @@ public class RedisStreamConsumer extends DefaultConsumer {
     }
 
     /** One exchange over the entries: the route's answer, the entries it rejected, or its error. */
-    private Map<String, String> route(List<StreamMessage> messages, String consumerName, int pass) throws Exception {
+    private Map<String, String> route(List<StreamMessage> messages, String consumerName, boolean redelete) throws Exception {
         Exchange exchange = createExchange(false);
         try {
             exchange.getMessage().setBody(messages);
             exchange.getMessage().setHeader(RedisStreamConstants.STREAM, config.getStream());
             exchange.getMessage().setHeader(RedisStreamConstants.GROUP, config.getGroup());
             exchange.getMessage().setHeader(RedisStreamConstants.CONSUMER, consumerName);
-            exchange.getMessage().setHeader(RedisStreamConstants.PASS, pass);
+            exchange.getMessage().setHeader(RedisStreamConstants.REDELETE, redelete);
             try {
                 getProcessor().process(exchange);
             } catch (Exception e) {

@@ -28,10 +28,10 @@ import org.slf4j.MarkerFactory;
  * Deletes the cache keys named by a batch of stream entries from the cache Redis ({@code cacheUri}): all plain keys
  * of the batch in one UNLINK (one per hash slot, pipelined, on a cluster), pattern keys ({@code *}) by SCAN MATCH on
  * every master. Entries that are not events with string keys are rejected one by one (header
- * {@link RedisStreamConstants#REJECTED}); a Redis error fails the whole batch so nothing is acknowledged. The second
- * pass of a batch (header {@link RedisStreamConstants#PASS} 2, the delayed second delete) deletes the same keys
+ * {@link RedisStreamConstants#REJECTED}); a Redis error fails the whole batch so nothing is acknowledged. The redelete
+ * of a batch (header {@link RedisStreamConstants#REDELETE} true, the delayed second delete) deletes the same keys
  * again and counts them apart. The application's own keys ({@link OwnKeys}) are never deleted. How fresh that keeps
- * the cache, per table, is measured as the first pass deletes ({@link Freshness}).
+ * the cache, per table, is measured as the first delete goes ({@link Freshness}).
  */
 public class Invalidator extends ServiceSupport implements Processor, CamelContextAware {
 
@@ -122,7 +122,7 @@ public class Invalidator extends ServiceSupport implements Processor, CamelConte
             LOG.warn("Not deleted, though events of this batch name them (plainly or by a pattern): {}, the"
                     + " application's own keys (stream, dead letters, position, schema history)", spared);
         }
-        if (Integer.valueOf(2).equals(exchange.getMessage().getHeader(RedisStreamConstants.PASS, Integer.class))) {
+        if (Boolean.TRUE.equals(exchange.getMessage().getHeader(RedisStreamConstants.REDELETE, Boolean.class))) {
             keysDeletedAgain.increment(plain.size() + patterns.size());
             return;
         }

@@ -16,7 +16,7 @@ class GroupReaderTest {
 
     private final InMemoryGroup redis = new InMemoryGroup();
     private final GroupReader.Shared shared = new GroupReader.Shared(new SimpleMeterRegistry(), Tags.empty());
-    /** Each exchange the route saw: the ids, and the pass. */
+    /** Each exchange the route saw: the ids, and whether it was the redelete. */
     private final List<String> routed = new ArrayList<>();
     private Set<String> rejectedAlways = Set.of();
     private int failuresLeft;
@@ -30,19 +30,19 @@ class GroupReaderTest {
         config.setBlockMs(0);
         config.setClaimIdleMs(1000);
         config.setMaxDeliveries(3);
-        config.setReprocessAfterMs(0);
+        config.setRedeleteAfterMs(0);
         config.setRetryInitialMs(1);
         config.setRetryMaxMs(1);
         return config;
     }
 
     private GroupReader reader(String consumer, RedisStreamConfiguration config) {
-        return new GroupReader(redis, config, consumer, (messages, name, pass) -> {
+        return new GroupReader(redis, config, consumer, (messages, name, redelete) -> {
             if (failuresLeft > 0) {
                 failuresLeft--;
                 throw new IllegalStateException("the cache's Redis is away");
             }
-            routed.add(messages.stream().map(StreamMessage::id).toList() + " pass " + pass);
+            routed.add(messages.stream().map(StreamMessage::id).toList() + (redelete ? " redelete" : " first"));
             Map<String, String> rejected = new java.util.HashMap<>();
             messages.stream().filter(message -> rejectedAlways.contains(message.id()))
                     .forEach(message -> rejected.put(message.id(), "no key for it"));
@@ -66,11 +66,11 @@ class GroupReaderTest {
 
         GroupReader reader = reader("worker-1", config());
         poll(reader, 1);
-        assertThat(routed).containsExactly(List.of(a, b) + " pass 1");
+        assertThat(routed).containsExactly(List.of(a, b) + " first");
         assertThat(redis.acknowledged).containsExactly(a, b);
 
         poll(reader, 3); // own pending done, nothing to claim, then the new entry
-        assertThat(routed).containsExactly(List.of(a, b) + " pass 1", List.of(c) + " pass 1");
+        assertThat(routed).containsExactly(List.of(a, b) + " first", List.of(c) + " first");
         assertThat(redis.acknowledged).containsExactly(a, b, c);
         assertThat(redis.pendingOwners()).isEmpty();
     }
@@ -96,7 +96,7 @@ class GroupReaderTest {
         GroupReader reader = reader("worker-2", config());
         poll(reader, 2); // own pending (none), then the claim
 
-        assertThat(routed).containsExactly(List.of(a, b) + " pass 1");
+        assertThat(routed).containsExactly(List.of(a, b) + " first");
         assertThat(redis.acknowledged).containsExactly(a, b);
         assertThat(redis.pendingOwners()).isEmpty();
     }
@@ -120,7 +120,7 @@ class GroupReaderTest {
 
         poll(reader("worker-1", config()), 3);
 
-        assertThat(routed).containsExactly(List.of(a, b) + " pass 1", List.of(b) + " pass 1", List.of(b) + " pass 1");
+        assertThat(routed).containsExactly(List.of(a, b) + " first", List.of(b) + " first", List.of(b) + " first");
         assertThat(redis.acknowledged).containsExactly(a, b);
         assertThat(redis.deadLetters.get("s:dlq")).singleElement()
                 .satisfies(letter -> assertThat(letter).containsEntry("original_id", b).containsEntry("event", "b")
@@ -150,41 +150,41 @@ class GroupReaderTest {
 
         poll(reader("worker-1", config()), 3);
 
-        assertThat(routed).containsExactly(List.of(a) + " pass 1");
+        assertThat(routed).containsExactly(List.of(a) + " first");
         assertThat(redis.acknowledged).containsExactly(a);
         assertThat(shared.failure).isNull();
     }
 
     @Test
-    void withASecondPassEntriesAreAcknowledgedOnlyAfterTheRouteSawThemAgain() throws InterruptedException {
+    void withARedeleteEntriesAreAcknowledgedOnlyAfterTheRouteSawThemAgain() throws InterruptedException {
         String a = redis.add("a");
         RedisStreamConfiguration config = config();
-        config.setReprocessAfterMs(100);
+        config.setRedeleteAfterMs(100);
         GroupReader reader = reader("worker-1", config);
 
         poll(reader, 3);
-        assertThat(routed).containsExactly(List.of(a) + " pass 1");
+        assertThat(routed).containsExactly(List.of(a) + " first");
         assertThat(redis.acknowledged).isEmpty();
-        assertThat(shared.awaitingSecondPass.get()).isEqualTo(1);
+        assertThat(shared.awaitingRedelete.get()).isEqualTo(1);
 
         poll(reader, 1); // not due yet: a read of new entries, none
         assertThat(routed).hasSize(1);
 
         Thread.sleep(150);
         poll(reader, 1);
-        assertThat(routed).containsExactly(List.of(a) + " pass 1", List.of(a) + " pass 2");
+        assertThat(routed).containsExactly(List.of(a) + " first", List.of(a) + " redelete");
         assertThat(redis.acknowledged).containsExactly(a);
-        assertThat(shared.awaitingSecondPass.get()).isZero();
+        assertThat(shared.awaitingRedelete.get()).isZero();
     }
 
     @Test
-    void entriesAwaitingTheirSecondPassAreNotProcessedAnewWhenOwnPendingEntriesAreReadAgain() {
+    void entriesAwaitingTheirRedeleteAreNotProcessedAnewWhenOwnPendingEntriesAreReadAgain() {
         String a = redis.add("a");
         RedisStreamConfiguration config = config();
-        config.setReprocessAfterMs(60_000);
+        config.setRedeleteAfterMs(60_000);
         GroupReader reader = reader("worker-1", config);
         poll(reader, 3);
-        assertThat(routed).containsExactly(List.of(a) + " pass 1");
+        assertThat(routed).containsExactly(List.of(a) + " first");
 
         // a Redis error makes the loop read its own pending entries again, the held one among them
         redis.ensureGroup("s", "g");
