@@ -88,10 +88,15 @@ public final class TopologyAwareRedis implements AutoCloseable {
     /**
      * Makes every write of {@link #transaction} and {@link #unlink} wait (WAIT, on the connection that wrote, up to
      * {@value #WAIT_TIMEOUT_MS} ms) until that many replicas have it, so that a failover to one of them does not
-     * lose what was acknowledged. A replica that does not answer in time only delays the write.
+     * lose what was acknowledged. A replica that does not answer in time only delays the write. A negative count
+     * is refused, naming {@code setting}, the setting it came from.
      */
-    public TopologyAwareRedis waitForReplicas(int replicas) {
-        this.replicasToWaitFor = Math.max(0, replicas);
+    public TopologyAwareRedis waitForReplicas(int replicas, String setting) {
+        if (replicas < 0) {
+            throw new ConfigurationException(setting + " is " + replicas + ": the replicas a write waits for are 0"
+                    + " (no wait) or more");
+        }
+        this.replicasToWaitFor = replicas;
         return this;
     }
 

@@ -34,8 +34,8 @@ public class RedisStreamConfiguration {
     private String consumerName;
     @UriParam(label = "consumer", defaultValue = "1", description = "Reading threads, each a consumer of its own")
     private int concurrentConsumers = 1;
-    @UriParam(label = "consumer", defaultValue = "100", description = "Entries per read (COUNT), one exchange each read")
-    private int batchSize = 100;
+    @UriParam(label = "consumer", description = "Entries per read (COUNT), one exchange each read; 1 or more")
+    private int batchSize;
     @UriParam(label = "consumer", defaultValue = "5000", description = "How long a read waits for new entries (BLOCK)")
     private long blockMs = 5000;
     @UriParam(label = "consumer", defaultValue = "60000",

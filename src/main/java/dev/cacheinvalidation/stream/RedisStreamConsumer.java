@@ -1,5 +1,6 @@
 package dev.cacheinvalidation.stream;
 
+import dev.cacheinvalidation.config.ConfigurationException;
 import dev.cacheinvalidation.metrics.Meters;
 import java.util.List;
 import java.util.Map;
@@ -64,15 +65,19 @@ public class RedisStreamConsumer extends DefaultConsumer {
         super.doStart();
         if (config.getRedeleteAfterMs() > 0 && config.getRedeleteAfterMs() >= config.getClaimIdleMs()) {
             // others would take over entries that wait for their redelete, and count them as failed deliveries
-            throw new IllegalArgumentException("redeleteAfterMs (" + config.getRedeleteAfterMs()
+            throw new ConfigurationException("redeleteAfterMs (" + config.getRedeleteAfterMs()
                     + ") must be below claimIdleMs (" + config.getClaimIdleMs() + ")");
         }
         if (config.getMaxChangeAgeMs() > 0 && config.getRedeleteAfterMs() >= config.getMaxChangeAgeMs()) {
             // entries wait unacknowledged for their redelete: readiness would go DOWN with each of them
-            throw new IllegalArgumentException("maxChangeAgeMs (" + config.getMaxChangeAgeMs()
+            throw new ConfigurationException("maxChangeAgeMs (" + config.getMaxChangeAgeMs()
                     + ") must be above redeleteAfterMs (" + config.getRedeleteAfterMs() + ")");
         }
-        int threads = Math.max(1, config.getConcurrentConsumers());
+        if (config.getConcurrentConsumers() < 1 || config.getBatchSize() < 1) {
+            throw new ConfigurationException("concurrentConsumers (worker.consumers) and batchSize (worker.batchSize) must"
+                    + " be 1 or more, not " + config.getConcurrentConsumers() + " and " + config.getBatchSize());
+        }
+        int threads = config.getConcurrentConsumers();
         String baseName = config.getConsumerName() != null && !config.getConsumerName().isBlank()
                 ? config.getConsumerName() : "worker-" + ProcessHandle.current().pid();
         client = getEndpoint().createClient(threads + 1, baseName);

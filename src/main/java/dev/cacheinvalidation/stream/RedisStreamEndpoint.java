@@ -43,6 +43,6 @@ public class RedisStreamEndpoint extends DefaultEndpoint {
         RedisAddress address = RedisAddress.parse(configuration.getRedisUri());
         int socketTimeout = (int) Math.max(5000, configuration.getBlockMs() + 5000);
         return new StreamClient(TopologyAwareRedis.at(address, clientName, socketTimeout, connections)
-                .waitForReplicas(configuration.getWaitReplicas()));
+                .waitForReplicas(configuration.getWaitReplicas(), "redis.waitReplicas (redis-stream waitReplicas)"));
     }
 }

@@ -80,7 +80,7 @@ public class Invalidator extends ServiceSupport implements Processor, CamelConte
         ownKeys = new OwnKeys(streams, connectorName);
         freshness = new Freshness(meters, tables, java.time.Duration.ofMillis(freshnessObjectiveMs));
         cache = TopologyAwareRedis.at(RedisAddress.parse(cacheUri, "CACHE_URI"), "invalidator", 10_000, 8)
-                .waitForReplicas(waitReplicas);
+                .waitForReplicas(waitReplicas, "cache.waitReplicas");
     }
 
     @Override

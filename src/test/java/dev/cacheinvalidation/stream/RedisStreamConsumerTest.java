@@ -40,4 +40,18 @@ class RedisStreamConsumerTest {
                     .hasStackTraceContaining("maxChangeAgeMs (5000) must be above redeleteAfterMs (5000)");
         }
     }
+
+    @Test
+    void aConsumerWithoutABatchSizeIsRefusedAtStartNamingTheSetting() throws Exception {
+        try (DefaultCamelContext context = new DefaultCamelContext()) {
+            context.addComponent("redis-stream", new RedisStreamComponent());
+            context.start();
+            // the batch size has no default of its own: application.properties sets worker.batchSize
+            Endpoint endpoint = context.getEndpoint("redis-stream:s?redisUri=redis://127.0.0.1:1");
+            Consumer consumer = endpoint.createConsumer(exchange -> {
+            });
+
+            assertThatThrownBy(consumer::start).hasStackTraceContaining("batchSize (worker.batchSize) must be 1 or more");
+        }
+    }
 }
