@@ -26,10 +26,11 @@ final class BoundKeeper {
     private volatile long length;
     private volatile String overBound;
 
-    BoundKeeper(StreamClient client, String stream, long maxLen) {
+    /** The bound of the configuration's stream, {@code maxLen}, kept through this client. */
+    BoundKeeper(StreamClient client, RedisStreamConfiguration config) {
         this.client = client;
-        this.stream = stream;
-        this.maxLen = maxLen;
+        this.stream = config.getStream();
+        this.maxLen = config.getMaxLen();
     }
 
     void registerMeters(MeterRegistry meters) {

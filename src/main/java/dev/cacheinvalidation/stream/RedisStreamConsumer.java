@@ -37,12 +37,13 @@ import org.apache.camel.support.DefaultConsumer;
  */
 public class RedisStreamConsumer extends DefaultConsumer {
 
+    private final RedisStreamEndpoint endpoint;
     private final RedisStreamConfiguration config;
+    private GuardedClient redis;
     private StreamClient client;
     private ExecutorService executor;
     private ScheduledExecutorService statsSampler;
     private RedisStreamHealthCheck healthCheck;
-    private EvictionGuard evictionGuard;
     private volatile GroupCommands.GroupStats stats = new GroupCommands.GroupStats(0, 0, 0, -1, -1);
     /** How old the oldest entry the group had not acknowledged was when last sampled (0: none). */
     private volatile long oldestUnackedAgeMs;
@@ -52,12 +53,8 @@ public class RedisStreamConsumer extends DefaultConsumer {
 
     public RedisStreamConsumer(RedisStreamEndpoint endpoint, Processor processor) {
         super(endpoint, processor);
+        this.endpoint = endpoint;
         this.config = endpoint.getConfiguration();
-    }
-
-    @Override
-    public RedisStreamEndpoint getEndpoint() {
-        return (RedisStreamEndpoint) super.getEndpoint();
     }
 
     @Override
@@ -80,11 +77,10 @@ public class RedisStreamConsumer extends DefaultConsumer {
         int threads = config.getConcurrentConsumers();
         String baseName = config.getConsumerName() != null && !config.getConsumerName().isBlank()
                 ? config.getConsumerName() : "worker-" + ProcessHandle.current().pid();
-        client = getEndpoint().createClient(threads + 1, baseName);
-        evictionGuard = new EvictionGuard(client, config.getStream());
-        evictionGuard.start(getEndpoint().getCamelContext(), this, config.getEvictionCheckMs());
+        redis = GuardedClient.open(endpoint, this, threads + 1, baseName);
+        client = redis.client();
         registerMetricsAndHealth();
-        executor = getEndpoint().getCamelContext().getExecutorServiceManager()
+        executor = endpoint.getCamelContext().getExecutorServiceManager()
                 .newFixedThreadPool(this, "redis-stream-consumer", threads);
         for (int i = 0; i < threads; i++) {
             String name = i == 0 ? baseName : baseName + "-" + i;
@@ -93,7 +89,7 @@ public class RedisStreamConsumer extends DefaultConsumer {
     }
 
     private void registerMetricsAndHealth() {
-        MeterRegistry meters = Meters.registry(getEndpoint().getCamelContext());
+        MeterRegistry meters = Meters.registry(endpoint.getCamelContext());
         Tags tags = Tags.of("stream", config.getStream(), "group", config.getGroup());
         shared = new GroupReader.Shared(meters, tags);
         Gauge.builder("redis_stream_length", () -> stats.length()).tags(tags).register(meters);
@@ -107,7 +103,7 @@ public class RedisStreamConsumer extends DefaultConsumer {
                 .description("Entries in the dead-letter stream at the last sample: while there are any, the keys of"
                         + " their changes may be stale (redrive puts them through again)")
                 .tags(tags).register(meters);
-        statsSampler = getEndpoint().getCamelContext().getExecutorServiceManager()
+        statsSampler = endpoint.getCamelContext().getExecutorServiceManager()
                 .newSingleThreadScheduledExecutor(this, "redis-stream-stats");
         statsSampler.scheduleWithFixedDelay(() -> {
             try {
@@ -127,8 +123,8 @@ public class RedisStreamConsumer extends DefaultConsumer {
             if (shared.failure != null) {
                 return shared.failure;
             }
-            if (evictionGuard.problem() != null) {
-                return evictionGuard.problem();
+            if (redis.evictionProblem() != null) {
+                return redis.evictionProblem();
             }
             if (config.getMaxLag() > 0 && stats.lag() > config.getMaxLag()) {
                 return "group " + config.getGroup() + " lags " + stats.lag() + " entries (more than " + config.getMaxLag() + ")";
@@ -141,28 +137,25 @@ public class RedisStreamConsumer extends DefaultConsumer {
         }, () -> Map.of("stream", config.getStream(), "group", config.getGroup(), "length", stats.length(),
                 "lag", stats.lag(), "pending", stats.pending(), "oldestUnackedAgeMs", oldestUnackedAgeMs,
                 "deadLettersWaiting", deadLettersWaiting));
-        healthCheck.register(getEndpoint().getCamelContext());
+        healthCheck.register(endpoint.getCamelContext());
     }
 
     @Override
     protected void doStop() throws Exception {
         if (healthCheck != null) {
-            healthCheck.unregister(getEndpoint().getCamelContext());
+            healthCheck.unregister(endpoint.getCamelContext());
         }
         if (statsSampler != null) {
-            getEndpoint().getCamelContext().getExecutorServiceManager().shutdownNow(statsSampler);
+            endpoint.getCamelContext().getExecutorServiceManager().shutdownNow(statsSampler);
             statsSampler = null;
         }
         if (executor != null) {
-            getEndpoint().getCamelContext().getExecutorServiceManager().shutdownGraceful(executor);
+            endpoint.getCamelContext().getExecutorServiceManager().shutdownGraceful(executor);
             executor = null;
         }
-        if (evictionGuard != null) {
-            evictionGuard.stop(getEndpoint().getCamelContext());
-        }
-        if (client != null) {
-            client.close();
-            client = null;
+        if (redis != null) {
+            redis.close();
+            redis = null;
         }
         super.doStop();
     }

@@ -33,11 +33,11 @@ public class RedisStreamProducer extends DefaultProducer {
     private static final Logger LOG = LoggerFactory.getLogger(RedisStreamProducer.class);
 
     private final RedisStreamConfiguration config;
+    private GuardedClient redis;
     private StreamClient client;
     private volatile long unavailableSince;
     private Timer appendTimer;
     private RedisStreamHealthCheck healthCheck;
-    private EvictionGuard evictionGuard;
     private BoundKeeper trimmer;
     private ScheduledExecutorService trimming;
 
@@ -54,9 +54,8 @@ public class RedisStreamProducer extends DefaultProducer {
     @Override
     protected void doStart() throws Exception {
         super.doStart();
-        client = getEndpoint().createClient(2, "redis-stream-producer");
-        evictionGuard = new EvictionGuard(client, config.getStream());
-        evictionGuard.start(getEndpoint().getCamelContext(), this, config.getEvictionCheckMs());
+        redis = GuardedClient.open(getEndpoint(), this, 2, "redis-stream-producer");
+        client = redis.client();
         appendTimer = Timer.builder("redis_stream_append").description("Time to append one batch (MULTI/EXEC)")
                 .tag("stream", config.getStream()).publishPercentileHistogram()
                 .register(Meters.registry(getEndpoint().getCamelContext()));
@@ -65,7 +64,7 @@ public class RedisStreamProducer extends DefaultProducer {
         }
         healthCheck = new RedisStreamHealthCheck("producer-" + config.getStream(),
                 () -> unavailableSince != 0 ? "cannot write to Redis since " + java.time.Instant.ofEpochMilli(unavailableSince)
-                        : evictionGuard.problem() != null ? evictionGuard.problem()
+                        : redis.evictionProblem() != null ? redis.evictionProblem()
                         : trimmer != null ? trimmer.problem() : null,
                 () -> Map.of("stream", config.getStream()));
         healthCheck.register(getEndpoint().getCamelContext());
@@ -73,7 +72,7 @@ public class RedisStreamProducer extends DefaultProducer {
 
     /** The bound (maxLen) is kept by trimming only acknowledged entries, checked every trimIntervalMs. */
     private void startTrimming() {
-        trimmer = new BoundKeeper(client, config.getStream(), config.getMaxLen());
+        trimmer = new BoundKeeper(client, config);
         trimmer.registerMeters(Meters.registry(getEndpoint().getCamelContext()));
         trimming = getEndpoint().getCamelContext().getExecutorServiceManager()
                 .newSingleThreadScheduledExecutor(this, "redis-stream-trim-" + config.getStream());
@@ -95,11 +94,8 @@ public class RedisStreamProducer extends DefaultProducer {
         if (trimming != null) {
             getEndpoint().getCamelContext().getExecutorServiceManager().shutdownNow(trimming);
         }
-        if (evictionGuard != null) {
-            evictionGuard.stop(getEndpoint().getCamelContext());
-        }
-        if (client != null) {
-            client.close();
+        if (redis != null) {
+            redis.close();
         }
         super.doStop();
     }

@@ -41,16 +41,17 @@ public class Invalidator extends ServiceSupport implements Processor, CamelConte
      * (a count and a table name are all it holds); every other line of this class is masked as everywhere.
      */
     private static final Marker EVENT_LINE = MarkerFactory.getMarker("CACHE_INVALIDATED");
+    /** Keys a SCAN of a pattern key asks for per call. */
+    private static final int SCAN_COUNT = 1000;
 
     private CamelContext camelContext;
     private String cacheUri = "redis://localhost:6379";
     private String field = "event";
     private byte[] fieldName = field.getBytes(StandardCharsets.UTF_8);
-    private int scanCount = 1000;
     private int waitReplicas;
     private TopologyAwareRedis cache;
     private Counter keysDeleted;
-    private Counter keysDeletedAgain;
+    private Counter keysRedeleted;
     private Counter ownKeysSpared;
     private List<String> streams = List.of();
     private String connectorName;
@@ -65,19 +66,14 @@ public class Invalidator extends ServiceSupport implements Processor, CamelConte
     }
 
     @Override
-    public CamelContext getCamelContext() {
-        return camelContext;
-    }
-
-    @Override
     protected void doStart() {
+        ownKeys = new OwnKeys(streams, connectorName);
         Meters meters = Meters.of(camelContext);
         keysDeleted = meters.counter("cache_invalidation_keys_deleted", "Cache keys deleted (patterns count once)");
-        keysDeletedAgain = meters.counter("cache_invalidation_keys_redeleted",
+        keysRedeleted = meters.counter("cache_invalidation_keys_redeleted",
                 "Cache keys deleted a second time, worker.redeleteAfterMs after the first (patterns count once)");
         ownKeysSpared = meters.counter("cache_invalidation_own_keys_spared",
                 "Keys of the application's own that events named, plainly or by a pattern, and that were not deleted");
-        ownKeys = new OwnKeys(streams, connectorName);
         freshness = new Freshness(meters, tables, java.time.Duration.ofMillis(freshnessObjectiveMs));
         cache = TopologyAwareRedis.at(RedisAddress.parse(cacheUri, "CACHE_URI"), "invalidator", 10_000, 8)
                 .waitForReplicas(waitReplicas, "cache.waitReplicas");
@@ -115,7 +111,7 @@ public class Invalidator extends ServiceSupport implements Processor, CamelConte
         Set<String> spared = new LinkedHashSet<>();
         cache.unlink(ownKeys.without(new ArrayList<>(plain), spared));
         for (String pattern : patterns) {
-            cache.scan(pattern, scanCount, page -> cache.unlink(ownKeys.without(page, spared)));
+            cache.scan(pattern, SCAN_COUNT, page -> cache.unlink(ownKeys.without(page, spared)));
         }
         if (!spared.isEmpty()) {
             ownKeysSpared.increment(spared.size());
@@ -123,7 +119,7 @@ public class Invalidator extends ServiceSupport implements Processor, CamelConte
                     + " application's own keys (stream, dead letters, position, schema history)", spared);
         }
         if (Boolean.TRUE.equals(exchange.getMessage().getHeader(RedisStreamConstants.REDELETE, Boolean.class))) {
-            keysDeletedAgain.increment(plain.size() + patterns.size());
+            keysRedeleted.increment(plain.size() + patterns.size());
             return;
         }
         long deletedMicros = Freshness.nowMicros();
@@ -150,21 +146,6 @@ public class Invalidator extends ServiceSupport implements Processor, CamelConte
         this.streams = List.of(streams.split(","));
     }
 
-    /** The connector whose position and schema history may be in Redis ({@code cdc.name}): never deleted. */
-    public void setConnectorName(String connectorName) {
-        this.connectorName = connectorName;
-    }
-
-    /** The captured tables ({@code cdc.tables}): each has freshness meters of its own (see {@link Freshness}). */
-    public void setTables(String tables) {
-        this.tables = tables;
-    }
-
-    /** An invalidation later than this after the commit missed the objective ({@code worker.freshnessObjectiveMs}). */
-    public void setFreshnessObjectiveMs(long freshnessObjectiveMs) {
-        this.freshnessObjectiveMs = freshnessObjectiveMs;
-    }
-
     /** Deletes wait until this many replicas have them (see {@link TopologyAwareRedis#waitForReplicas}). */
     public void setWaitReplicas(int waitReplicas) {
         this.waitReplicas = waitReplicas;
@@ -174,16 +155,34 @@ public class Invalidator extends ServiceSupport implements Processor, CamelConte
         return field;
     }
 
+    /** The entries' field that holds the event: the stream's {@code field}. */
     public void setField(String field) {
         this.field = field;
         this.fieldName = field.getBytes(StandardCharsets.UTF_8);
     }
 
-    public int getScanCount() {
-        return scanCount;
+    /** The connector whose position and schema history may be in Redis ({@code cdc.name}): never deleted. */
+    public void setConnectorName(String connectorName) {
+        this.connectorName = connectorName;
     }
 
-    public void setScanCount(int scanCount) {
-        this.scanCount = scanCount;
+    @Override
+    public CamelContext getCamelContext() {
+        return camelContext;
+    }
+
+    /** The captured tables ({@code cdc.tables}): each has freshness meters of its own (see {@link Freshness}). */
+    public void setTables(String tables) {
+        this.tables = tables;
+    }
+
+    /** Freshness is measured against this objective ({@code worker.freshnessObjectiveMs}): later missed it. */
+    public long getFreshnessObjectiveMs() {
+        return freshnessObjectiveMs;
+    }
+
+    /** An invalidation later than this after the commit missed the objective ({@code worker.freshnessObjectiveMs}). */
+    public void setFreshnessObjectiveMs(long freshnessObjectiveMs) {
+        this.freshnessObjectiveMs = freshnessObjectiveMs;
     }
 }

@@ -50,6 +50,15 @@ class GroupReaderTest {
         }, () -> true, shared);
     }
 
+    /** A reader that redeletes after {@code redeleteAfterMs}, through its first read of new entries. */
+    private GroupReader readFirstTimeWithRedeleteAfter(long redeleteAfterMs) {
+        RedisStreamConfiguration config = config();
+        config.setRedeleteAfterMs(redeleteAfterMs);
+        GroupReader reader = reader("worker-1", config);
+        poll(reader, 3);
+        return reader;
+    }
+
     /** First own pending entries, then a claim round, then new entries: the order of the loop's first steps. */
     private static void poll(GroupReader reader, int times) {
         for (int i = 0; i < times; i++) {
@@ -158,11 +167,7 @@ class GroupReaderTest {
     @Test
     void withARedeleteEntriesAreAcknowledgedOnlyAfterTheRouteSawThemAgain() throws InterruptedException {
         String a = redis.add("a");
-        RedisStreamConfiguration config = config();
-        config.setRedeleteAfterMs(100);
-        GroupReader reader = reader("worker-1", config);
-
-        poll(reader, 3);
+        GroupReader reader = readFirstTimeWithRedeleteAfter(100);
         assertThat(routed).containsExactly(List.of(a) + " first");
         assertThat(redis.acknowledged).isEmpty();
         assertThat(shared.awaitingRedelete.get()).isEqualTo(1);
@@ -179,12 +184,9 @@ class GroupReaderTest {
 
     @Test
     void entriesAwaitingTheirRedeleteAreNotProcessedAnewWhenOwnPendingEntriesAreReadAgain() {
-        String a = redis.add("a");
-        RedisStreamConfiguration config = config();
-        config.setRedeleteAfterMs(60_000);
-        GroupReader reader = reader("worker-1", config);
-        poll(reader, 3);
-        assertThat(routed).containsExactly(List.of(a) + " first");
+        redis.add("a");
+        GroupReader reader = readFirstTimeWithRedeleteAfter(60_000);
+        assertThat(routed).hasSize(1);
 
         // a Redis error makes the loop read its own pending entries again, the held one among them
         redis.ensureGroup("s", "g");

@@ -32,6 +32,8 @@ final class InMemoryGroup implements GroupCommands {
     private final TreeMap<Long, Pending> pending = new TreeMap<>();
     final Map<String, List<Map<String, String>>> deadLetters = new HashMap<>();
     final List<String> acknowledged = new ArrayList<>();
+    /** The Redis's maxmemory-policy, one per master. */
+    List<String> evictionPolicies = List.of("noeviction");
     private boolean groupExists;
     private long lastDelivered;
     private long nextId = 1;
@@ -150,7 +152,7 @@ final class InMemoryGroup implements GroupCommands {
 
     @Override
     public List<String> evictionPolicies() {
-        return List.of("noeviction");
+        return evictionPolicies;
     }
 
     private StreamMessage message(long id) {
