@@ -104,14 +104,19 @@ final class GroupReader implements Runnable {
                     break;
                 }
                 failed("reading stream " + config.getStream(), e);
-                ownPendingDone = false;
-                ownPendingCursor = "0-0";
-                groupReady = false;
+                startOver();
                 if (!backoff.pause()) {
                     break;
                 }
             }
         }
+    }
+
+    /** After a failure: the group is checked again, and this consumer's own pending entries read again first. */
+    void startOver() {
+        ownPendingDone = false;
+        ownPendingCursor = "0-0";
+        groupReady = false;
     }
 
     /** One step: a redelete that is due, else a read of own pending, claimed or new entries, and its handling. */
