@@ -3,13 +3,13 @@ package dev.cacheinvalidation.metrics;
 import java.time.Duration;
 import java.util.function.ToDoubleFunction;
 
-import dev.cacheinvalidation.stream.StreamMeters;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Metrics;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
 import org.apache.camel.CamelContext;
@@ -30,7 +30,13 @@ public final class Meters {
 
     /** Meters of this Camel context; {@code tags} are key, value pairs put on every meter. */
     public static Meters of(CamelContext context, String... tags) {
-        return new Meters(StreamMeters.registry(context), Tags.of(tags));
+        return new Meters(registry(context), Tags.of(tags));
+    }
+
+    /** The registry Camel exposes on its metrics endpoint, or the global one when there is none. */
+    public static MeterRegistry registry(CamelContext context) {
+        MeterRegistry registry = context == null ? null : context.getRegistry().findSingleByType(MeterRegistry.class);
+        return registry != null ? registry : Metrics.globalRegistry;
     }
 
     /** A counter; {@code moreTags} (key, value pairs) are added to the tags of every meter. */

@@ -7,7 +7,7 @@ import java.util.Map;
 import java.util.Set;
 
 import dev.cacheinvalidation.config.RedisAddress;
-import dev.cacheinvalidation.redis.RedisConnection;
+import dev.cacheinvalidation.redis.TopologyAwareRedis;
 import org.apache.kafka.connect.runtime.WorkerConfig;
 import org.apache.kafka.connect.storage.MemoryOffsetBackingStore;
 import org.slf4j.Logger;
@@ -15,7 +15,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The binlog position in a Redis hash ({@value #KEY}, in the layout of Debezium's Redis offset store), reached
- * through {@link RedisConnection} so that it works on a single server, a cluster and Sentinel alike. Every save
+ * through {@link TopologyAwareRedis} so that it works on a single server, a cluster and Sentinel alike. Every save
  * writes the whole position; one that fails is logged and made good by the next (a crash before that replays a few
  * changes, which only repeats invalidations).
  */
@@ -31,7 +31,7 @@ public class RedisOffsetStore extends MemoryOffsetBackingStore {
         return connectorName + ":offsets";
     }
 
-    private final StoreConnection redis = new StoreConnection("debezium:offsets");
+    private final StoreRedis redis = new StoreRedis("debezium:offsets");
 
     /** Configured from {@value GatedOffsetBackingStore#REDIS_URI} and {@value #KEY}. */
     @Override

@@ -6,7 +6,7 @@ import java.util.Map;
 import java.util.function.Consumer;
 
 import dev.cacheinvalidation.config.RedisAddress;
-import dev.cacheinvalidation.redis.RedisConnection;
+import dev.cacheinvalidation.redis.TopologyAwareRedis;
 import io.debezium.config.Configuration;
 import io.debezium.document.DocumentReader;
 import io.debezium.document.DocumentWriter;
@@ -21,7 +21,7 @@ import redis.clients.jedis.resps.StreamEntry;
 /**
  * The schema history in a Redis stream ({@value #KEY}, one entry per record in field {@code schema}, the layout of
  * Debezium's Redis schema history), addressed by one Redis URI ({@value #REDIS_URI}) like the rest of the application
- * and reached through {@link RedisConnection}: a single server, a cluster or Sentinel. A write is retried while Redis
+ * and reached through {@link TopologyAwareRedis}: a single server, a cluster or Sentinel. A write is retried while Redis
  * is away (up to {@value #WRITE_ATTEMPTS} attempts, backing off to 5 s), since the connector stops when one fails.
  */
 public class RedisUriSchemaHistory extends AbstractSchemaHistory {
@@ -40,7 +40,7 @@ public class RedisUriSchemaHistory extends AbstractSchemaHistory {
     }
 
     private String key;
-    private final StoreConnection redis = new StoreConnection("debezium:schema_history");
+    private final StoreRedis redis = new StoreRedis("debezium:schema_history");
 
     @Override
     public void configure(Configuration config, HistoryRecordComparator comparator, SchemaHistoryListener listener,

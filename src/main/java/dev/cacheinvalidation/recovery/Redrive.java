@@ -13,7 +13,7 @@ import dev.cacheinvalidation.config.ConfigurationException;
 import dev.cacheinvalidation.config.NoDatabase;
 import dev.cacheinvalidation.config.RedisAddress;
 import dev.cacheinvalidation.event.ChangeEvent;
-import dev.cacheinvalidation.redis.RedisConnection;
+import dev.cacheinvalidation.redis.TopologyAwareRedis;
 import org.apache.camel.CamelContext;
 import org.apache.camel.Endpoint;
 import org.apache.camel.Exchange;
@@ -102,7 +102,7 @@ public final class Redrive {
         int events = 0;
         int failedAgain = 0;
         int requeued = 0;
-        try (RedisConnection redis = RedisConnection.open(address, "cache-invalidation:redrive", 10_000, 4);
+        try (TopologyAwareRedis redis = TopologyAwareRedis.at(address, "cache-invalidation:redrive", 10_000, 4);
                 ProducerTemplate template = camelContext.createProducerTemplate()) {
             UnifiedJedis jedis = redis.commands();
             // the letters there now: what the pipeline dead-letters meanwhile (a batch failing again) waits for the next run

@@ -1,6 +1,8 @@
 package dev.cacheinvalidation.stream;
 
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
@@ -15,25 +17,33 @@ import org.slf4j.LoggerFactory;
  * read from INFO memory (CONFIG may be disabled, as on managed Redis). At start, {@code allkeys-*} is refused
  * (the process ends, naming the policy and the fixes); a Redis that cannot be reached then is checked by the next
  * round. Every {@code evictionCheckMs} after, a policy changed to {@code allkeys-*} is an error in the log each
- * time and a problem for readiness. {@code volatile-*} and {@code noeviction} are accepted: none of the stream's
+ * time (one line per Redis, however many producers and consumers use it) and a problem for readiness. {@code volatile-*} and {@code noeviction} are accepted: none of the stream's
  * keys has a TTL.
  */
 final class EvictionGuard {
 
     private static final Logger LOG = LoggerFactory.getLogger(EvictionGuard.class);
+    /**
+     * When the problem of each Redis (named without its password) was last logged: the guards of one Redis (the
+     * producers' and the consumer's of one process) say it once per round of checks, not once each.
+     */
+    private static final Map<String, Long> LAST_SAID = new ConcurrentHashMap<>();
 
-    private final StreamClient client;
+    private final GroupCommands client;
     private final String stream;
     private volatile String problem;
+    private final long intervalMs;
     private ScheduledExecutorService checks;
 
-    EvictionGuard(StreamClient client, String stream) {
+    /** Checks every {@code intervalMs} after the first check (0: none after it). */
+    EvictionGuard(GroupCommands client, String stream, long intervalMs) {
         this.client = client;
         this.stream = stream;
+        this.intervalMs = intervalMs;
     }
 
-    /** The first check, then one every {@code intervalMs} (0: none after the first). */
-    void start(CamelContext context, Object owner, long intervalMs) {
+    /** The first check, then one every {@code intervalMs}. */
+    void start(CamelContext context, Object owner) {
         List<String> policies;
         try {
             policies = client.evictionPolicies();
@@ -71,9 +81,22 @@ final class EvictionGuard {
             // the reads and writes report an unreachable Redis; the policy is checked again next round
             return;
         }
-        if (problem != null) {
+        if (problem != null && firstToSayIt(System.currentTimeMillis())) {
             LOG.error(problem);
         }
+    }
+
+    /** True unless another guard of the same Redis said its problem in this round (half an interval). */
+    boolean firstToSayIt(long nowMs) {
+        boolean[] first = {false};
+        LAST_SAID.compute(client.toString(), (redis, saidAt) -> {
+            if (saidAt == null || nowMs - saidAt >= intervalMs / 2) {
+                first[0] = true;
+                return nowMs;
+            }
+            return saidAt;
+        });
+        return first[0];
     }
 
     /** The reason to refuse a Redis with these policies (one per master), or null. */

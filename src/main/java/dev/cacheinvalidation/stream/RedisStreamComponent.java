@@ -13,6 +13,10 @@ public class RedisStreamComponent extends DefaultComponent {
 
     @Metadata(defaultValue = "60000", description = "The endpoints' evictionCheckMs unless an endpoint sets its own")
     private long evictionCheckMs = 60000;
+    @Metadata(secret = true, description = "The endpoints' redisUri unless an endpoint sets its own")
+    private String redisUri;
+    @Metadata(defaultValue = "0", description = "The endpoints' waitReplicas unless an endpoint sets its own")
+    private int waitReplicas;
 
     @Override
     protected Endpoint createEndpoint(String uri, String remaining, Map<String, Object> parameters) throws Exception {
@@ -22,6 +26,10 @@ public class RedisStreamComponent extends DefaultComponent {
         RedisStreamConfiguration configuration = new RedisStreamConfiguration();
         configuration.setStream(remaining);
         configuration.setEvictionCheckMs(evictionCheckMs);
+        if (redisUri != null) {
+            configuration.setRedisUri(redisUri);
+        }
+        configuration.setWaitReplicas(waitReplicas);
         RedisStreamEndpoint endpoint = new RedisStreamEndpoint(uri, this, configuration);
         setProperties(configuration, parameters);
         return endpoint;
@@ -33,5 +41,21 @@ public class RedisStreamComponent extends DefaultComponent {
 
     public void setEvictionCheckMs(long evictionCheckMs) {
         this.evictionCheckMs = evictionCheckMs;
+    }
+
+    public String getRedisUri() {
+        return redisUri;
+    }
+
+    public void setRedisUri(String redisUri) {
+        this.redisUri = redisUri;
+    }
+
+    public int getWaitReplicas() {
+        return waitReplicas;
+    }
+
+    public void setWaitReplicas(int waitReplicas) {
+        this.waitReplicas = waitReplicas;
     }
 }

@@ -34,8 +34,8 @@ public class RedisStreamConfiguration {
     private String consumerName;
     @UriParam(label = "consumer", defaultValue = "1", description = "Reading threads, each a consumer of its own")
     private int concurrentConsumers = 1;
-    @UriParam(label = "consumer", defaultValue = "100", description = "Entries per read (COUNT), one exchange each read")
-    private int batchSize = 100;
+    @UriParam(label = "consumer", description = "Entries per read (COUNT), one exchange each read; 1 or more")
+    private int batchSize;
     @UriParam(label = "consumer", defaultValue = "5000", description = "How long a read waits for new entries (BLOCK)")
     private long blockMs = 5000;
     @UriParam(label = "consumer", defaultValue = "60000",
@@ -52,13 +52,13 @@ public class RedisStreamConfiguration {
     @UriParam(label = "consumer", defaultValue = "0",
               description = "Readiness is DOWN while the oldest entry the group has not acknowledged (pending, or not"
                       + " read yet) is older than this, in milliseconds, by its id's time; 0 disables the check. Must"
-                      + " be above reprocessAfterMs")
+                      + " be above redeleteAfterMs")
     private long maxChangeAgeMs;
     @UriParam(label = "consumer", defaultValue = "0",
-              description = "When above 0, entries the route accepted are handed to it a second time this long after"
-                      + " (header CamelRedisStreamPass 2) and acknowledged only after that; until then they stay"
+              description = "When above 0, entries the route accepted are handed to it again this long after, the"
+                      + " redelete (header CamelRedisStreamRedelete true), and acknowledged only after that; until then they stay"
                       + " pending, so a crash in between has them processed again. Must be below claimIdleMs")
-    private long reprocessAfterMs;
+    private long redeleteAfterMs;
     @UriParam(label = "consumer", defaultValue = "5000",
               description = "How often stream length, lag, pending and the oldest unacknowledged entry are sampled")
     private long statsIntervalMs = 5000;
@@ -208,12 +208,12 @@ public class RedisStreamConfiguration {
         this.maxChangeAgeMs = maxChangeAgeMs;
     }
 
-    public long getReprocessAfterMs() {
-        return reprocessAfterMs;
+    public long getRedeleteAfterMs() {
+        return redeleteAfterMs;
     }
 
-    public void setReprocessAfterMs(long reprocessAfterMs) {
-        this.reprocessAfterMs = reprocessAfterMs;
+    public void setRedeleteAfterMs(long redeleteAfterMs) {
+        this.redeleteAfterMs = redeleteAfterMs;
     }
 
     public long getStatsIntervalMs() {

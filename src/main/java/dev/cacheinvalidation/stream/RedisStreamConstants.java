@@ -16,10 +16,10 @@ public final class RedisStreamConstants {
      */
     public static final String REJECTED = "CamelRedisStreamRejected";
     /**
-     * Consumer: which time the route sees these entries, {@code 1}, or {@code 2} for the second pass that
-     * {@code reprocessAfterMs} asks for.
+     * Consumer: {@code true} when the route sees these entries the second time, the redelete that
+     * {@code redeleteAfterMs} asks for; {@code false} the first time.
      */
-    public static final String PASS = "CamelRedisStreamPass";
+    public static final String REDELETE = "CamelRedisStreamRedelete";
     /** Producer: a {@code Map<String, String>} of fields added to every entry after the payload field. */
     public static final String EXTRA_FIELDS = "CamelRedisStreamExtraFields";
     /** Producer: ids of the entries written, in order. */

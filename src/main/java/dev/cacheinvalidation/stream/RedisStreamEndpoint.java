@@ -1,7 +1,7 @@
 package dev.cacheinvalidation.stream;
 
 import dev.cacheinvalidation.config.RedisAddress;
-import dev.cacheinvalidation.redis.RedisConnection;
+import dev.cacheinvalidation.redis.TopologyAwareRedis;
 import org.apache.camel.Category;
 import org.apache.camel.Consumer;
 import org.apache.camel.Processor;
@@ -42,7 +42,7 @@ public class RedisStreamEndpoint extends DefaultEndpoint {
     StreamClient createClient(int connections, String clientName) {
         RedisAddress address = RedisAddress.parse(configuration.getRedisUri());
         int socketTimeout = (int) Math.max(5000, configuration.getBlockMs() + 5000);
-        return new StreamClient(RedisConnection.open(address, clientName, socketTimeout, connections)
-                .waitForReplicas(configuration.getWaitReplicas()));
+        return new StreamClient(TopologyAwareRedis.at(address, clientName, socketTimeout, connections)
+                .waitForReplicas(configuration.getWaitReplicas(), "redis.waitReplicas (redis-stream waitReplicas)"));
     }
 }

@@ -1,5 +1,6 @@
 package dev.cacheinvalidation.stream;
 
+import dev.cacheinvalidation.metrics.Meters;
 import dev.cacheinvalidation.retry.Backoff;
 
 import java.util.ArrayList;
@@ -24,7 +25,7 @@ import redis.clients.jedis.exceptions.JedisException;
  * fields to every entry. While Redis fails the producer holds the exchange and
  * retries with bounded exponential backoff, logging once when Redis goes away and once when it is back, so a
  * batch is never dropped and its caller (the binlog reader) stops taking new events meanwhile. With a maxLen, the
- * stream is kept under it by trimming only what every consumer group acknowledged ({@link AcknowledgedTrimmer}). A
+ * stream is kept under it by trimming only what every consumer group acknowledged ({@link BoundKeeper}). A
  * Redis that would evict the stream is refused ({@link EvictionGuard}).
  */
 public class RedisStreamProducer extends DefaultProducer {
@@ -32,12 +33,12 @@ public class RedisStreamProducer extends DefaultProducer {
     private static final Logger LOG = LoggerFactory.getLogger(RedisStreamProducer.class);
 
     private final RedisStreamConfiguration config;
+    private GuardedClient redis;
     private StreamClient client;
     private volatile long unavailableSince;
     private Timer appendTimer;
     private RedisStreamHealthCheck healthCheck;
-    private EvictionGuard evictionGuard;
-    private AcknowledgedTrimmer trimmer;
+    private BoundKeeper trimmer;
     private ScheduledExecutorService trimming;
 
     public RedisStreamProducer(RedisStreamEndpoint endpoint) {
@@ -53,18 +54,17 @@ public class RedisStreamProducer extends DefaultProducer {
     @Override
     protected void doStart() throws Exception {
         super.doStart();
-        client = getEndpoint().createClient(2, "redis-stream-producer");
-        evictionGuard = new EvictionGuard(client, config.getStream());
-        evictionGuard.start(getEndpoint().getCamelContext(), this, config.getEvictionCheckMs());
+        redis = GuardedClient.open(getEndpoint(), this, 2, "redis-stream-producer");
+        client = redis.client();
         appendTimer = Timer.builder("redis_stream_append").description("Time to append one batch (MULTI/EXEC)")
                 .tag("stream", config.getStream()).publishPercentileHistogram()
-                .register(StreamMeters.registry(getEndpoint().getCamelContext()));
+                .register(Meters.registry(getEndpoint().getCamelContext()));
         if (config.getMaxLen() > 0) {
             startTrimming();
         }
         healthCheck = new RedisStreamHealthCheck("producer-" + config.getStream(),
                 () -> unavailableSince != 0 ? "cannot write to Redis since " + java.time.Instant.ofEpochMilli(unavailableSince)
-                        : evictionGuard.problem() != null ? evictionGuard.problem()
+                        : redis.evictionProblem() != null ? redis.evictionProblem()
                         : trimmer != null ? trimmer.problem() : null,
                 () -> Map.of("stream", config.getStream()));
         healthCheck.register(getEndpoint().getCamelContext());
@@ -72,8 +72,8 @@ public class RedisStreamProducer extends DefaultProducer {
 
     /** The bound (maxLen) is kept by trimming only acknowledged entries, checked every trimIntervalMs. */
     private void startTrimming() {
-        trimmer = new AcknowledgedTrimmer(client, config.getStream(), config.getMaxLen());
-        trimmer.registerMeters(StreamMeters.registry(getEndpoint().getCamelContext()));
+        trimmer = new BoundKeeper(client, config);
+        trimmer.registerMeters(Meters.registry(getEndpoint().getCamelContext()));
         trimming = getEndpoint().getCamelContext().getExecutorServiceManager()
                 .newSingleThreadScheduledExecutor(this, "redis-stream-trim-" + config.getStream());
         trimming.scheduleWithFixedDelay(() -> {
@@ -94,11 +94,8 @@ public class RedisStreamProducer extends DefaultProducer {
         if (trimming != null) {
             getEndpoint().getCamelContext().getExecutorServiceManager().shutdownNow(trimming);
         }
-        if (evictionGuard != null) {
-            evictionGuard.stop(getEndpoint().getCamelContext());
-        }
-        if (client != null) {
-            client.close();
+        if (redis != null) {
+            redis.close();
         }
         super.doStop();
     }

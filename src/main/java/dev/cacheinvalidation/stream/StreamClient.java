@@ -7,8 +7,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-import dev.cacheinvalidation.config.RedisAddress;
-import dev.cacheinvalidation.redis.RedisConnection;
+import dev.cacheinvalidation.redis.TopologyAwareRedis;
 import redis.clients.jedis.CommandArguments;
 import redis.clients.jedis.CommandObject;
 import redis.clients.jedis.Protocol;
@@ -27,18 +26,14 @@ import redis.clients.jedis.resps.StreamPendingEntry;
 
 /**
  * The few stream commands the component needs, over a small pool of connections to a single Redis, a Redis Cluster
- * or a Sentinel-watched master (see {@link RedisConnection}).
+ * or a Sentinel-watched master (see {@link TopologyAwareRedis}).
  */
-public class StreamClient implements AutoCloseable {
+public class StreamClient implements GroupCommands, AutoCloseable {
 
-    private final RedisConnection redis;
-
-    public StreamClient(RedisAddress address, int socketTimeoutMs, String clientName, int maxConnections) {
-        this(RedisConnection.open(address, clientName, socketTimeoutMs, maxConnections));
-    }
+    private final TopologyAwareRedis redis;
 
     /** Over this connection, which the client closes when it is closed. */
-    public StreamClient(RedisConnection redis) {
+    public StreamClient(TopologyAwareRedis redis) {
         this.redis = redis;
     }
 
@@ -49,7 +44,7 @@ public class StreamClient implements AutoCloseable {
     /**
      * Appends one entry per value, all or none (MULTI/EXEC, one round trip), and returns their ids. The value goes
      * in the first field; extra fields, if any, follow in every entry. Nothing is trimmed here: MAXLEN would drop
-     * entries no consumer group has read ({@link AcknowledgedTrimmer} keeps the bound).
+     * entries no consumer group has read ({@link BoundKeeper} keeps the bound).
      */
     public List<String> append(String stream, String field, List<String> values, Map<String, String> extraFields) {
         if (values.isEmpty()) {
@@ -81,7 +76,7 @@ public class StreamClient implements AutoCloseable {
         return written;
     }
 
-    /** Creates the group at the start of the stream (and the stream) unless it exists; true if it created it. */
+    @Override
     public boolean ensureGroup(String stream, String group) {
         try {
             jedis().xgroupCreate(stream, group, new StreamEntryID(0, 0), true);
@@ -95,18 +90,19 @@ public class StreamClient implements AutoCloseable {
     }
 
     /** XREADGROUP of this consumer's own unacknowledged entries with ids above {@code afterId}. */
+    @Override
     public List<StreamMessage> readOwnPending(String stream, String group, String consumer, int count, String afterId) {
         return read(stream, group, consumer, XReadGroupParams.xReadGroupParams().count(count), afterId);
     }
 
-    /** XREADGROUP: new entries ({@code ownPending} false) or this consumer's own unacknowledged ones. */
-    public List<StreamMessage> readGroup(String stream, String group, String consumer, int count, long blockMs,
-            boolean ownPending) {
+    /** XREADGROUP ... &gt;: entries not delivered to any consumer of the group yet. */
+    @Override
+    public List<StreamMessage> readNew(String stream, String group, String consumer, int count, long blockMs) {
         XReadGroupParams params = XReadGroupParams.xReadGroupParams().count(count);
-        if (!ownPending && blockMs > 0) {
+        if (blockMs > 0) {
             params.block((int) blockMs);
         }
-        return read(stream, group, consumer, params, ownPending ? "0-0" : ">");
+        return read(stream, group, consumer, params, ">");
     }
 
     /** The entries as Redis sends them, their values left as bytes (see {@link StreamEntries}). */
@@ -116,7 +112,8 @@ public class StreamClient implements AutoCloseable {
         return jedis().executeCommand(new CommandObject<>(args, StreamEntries.READ_ONE_STREAM));
     }
 
-    /** XAUTOCLAIM: takes over entries idle longer than minIdleMs, with how often each was delivered. */
+    /** XAUTOCLAIM, then XPENDING for how often each entry taken over was delivered. */
+    @Override
     public Claimed claim(String stream, String group, String consumer, long minIdleMs, String start, int count) {
         UnifiedJedis jedis = jedis();
         CommandArguments args = redis.arguments(Protocol.Command.XAUTOCLAIM).key(stream).add(group).add(consumer)
@@ -136,6 +133,7 @@ public class StreamClient implements AutoCloseable {
         return new Claimed(messages, deliveries, StreamEntries.text(reply.get(0)));
     }
 
+    @Override
     public void ack(String stream, String group, Collection<String> ids) {
         if (ids.isEmpty()) {
             return;
@@ -151,6 +149,7 @@ public class StreamClient implements AutoCloseable {
      * slot); otherwise the dead letters are written first and acknowledged after, so a crash in between writes a
      * dead letter twice but never loses one.
      */
+    @Override
     public void deadLetter(String stream, String group, String deadLetterStream, List<StreamMessage> messages,
             Map<String, String> reasons) {
         List<Map<String, String>> letters = new ArrayList<>(messages.size());
@@ -181,6 +180,7 @@ public class StreamClient implements AutoCloseable {
      * Length of the stream and, for the group, entries not yet read (lag), read but not acknowledged, the time (of
      * the entry ids) before which every entry is acknowledged, and the time of the oldest entry not acknowledged.
      */
+    @Override
     public GroupStats stats(String stream, String group) {
         UnifiedJedis jedis = jedis();
         long length = jedis.xlen(stream);
@@ -217,21 +217,22 @@ public class StreamClient implements AutoCloseable {
         return next.isEmpty() ? -1 : next.get(0).getID().getTime();
     }
 
-    /** XLEN; 0 for a stream that does not exist. */
+    /** XLEN. */
+    @Override
     public long length(String stream) {
         return jedis().xlen(stream);
     }
 
     /** The stream's consumer groups, each with its oldest pending entry (XINFO GROUPS, XPENDING). */
-    public List<AcknowledgedTrim.Group> groups(String stream) {
+    public List<TrimPoint.Group> groups(String stream) {
         UnifiedJedis jedis = jedis();
         if (!jedis.exists(stream)) {
             return List.of();
         }
-        List<AcknowledgedTrim.Group> groups = new ArrayList<>();
+        List<TrimPoint.Group> groups = new ArrayList<>();
         for (StreamGroupInfo info : jedis.xinfoGroups(stream)) {
             StreamEntryID oldestPending = info.getPending() > 0 ? jedis.xpending(stream, info.getName()).getMinId() : null;
-            groups.add(new AcknowledgedTrim.Group(info.getName(), info.getLastDeliveredId(), info.getPending(),
+            groups.add(new TrimPoint.Group(info.getName(), info.getLastDeliveredId(), info.getPending(),
                     oldestPending));
         }
         return groups;
@@ -246,6 +247,7 @@ public class StreamClient implements AutoCloseable {
      * The {@code maxmemory-policy} of the Redis (of every master of a cluster), read from INFO memory, which managed
      * Redis services answer where they disable CONFIG.
      */
+    @Override
     public List<String> evictionPolicies() {
         List<String> policies = new ArrayList<>();
         for (String info : redis.info("memory")) {
@@ -264,17 +266,5 @@ public class StreamClient implements AutoCloseable {
     @Override
     public void close() {
         redis.close();
-    }
-
-    /**
-     * Stream length, group lag (-1 when Redis cannot tell), pending entries, the entry time before which all are
-     * acknowledged (-1: no group), and the time of the oldest entry the group has not acknowledged, pending or not
-     * delivered yet (-1: none, or no group).
-     */
-    public record GroupStats(long length, long lag, long pending, long doneBeforeMs, long oldestUnackedMs) {
-    }
-
-    /** Entries taken over from idle consumers, how many times each was delivered, and where to continue. */
-    public record Claimed(List<StreamMessage> messages, Map<String, Long> deliveries, String next) {
     }
 }

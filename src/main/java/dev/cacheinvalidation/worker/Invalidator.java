@@ -10,7 +10,7 @@ import java.util.Set;
 
 import dev.cacheinvalidation.config.RedisAddress;
 import dev.cacheinvalidation.metrics.Meters;
-import dev.cacheinvalidation.redis.RedisConnection;
+import dev.cacheinvalidation.redis.TopologyAwareRedis;
 import dev.cacheinvalidation.stream.RedisStreamConstants;
 import dev.cacheinvalidation.stream.StreamMessage;
 import io.micrometer.core.instrument.Counter;
@@ -28,10 +28,10 @@ import org.slf4j.MarkerFactory;
  * Deletes the cache keys named by a batch of stream entries from the cache Redis ({@code cacheUri}): all plain keys
  * of the batch in one UNLINK (one per hash slot, pipelined, on a cluster), pattern keys ({@code *}) by SCAN MATCH on
  * every master. Entries that are not events with string keys are rejected one by one (header
- * {@link RedisStreamConstants#REJECTED}); a Redis error fails the whole batch so nothing is acknowledged. The second
- * pass of a batch (header {@link RedisStreamConstants#PASS} 2, the delayed second delete) deletes the same keys
+ * {@link RedisStreamConstants#REJECTED}); a Redis error fails the whole batch so nothing is acknowledged. The redelete
+ * of a batch (header {@link RedisStreamConstants#REDELETE} true, the delayed second delete) deletes the same keys
  * again and counts them apart. The application's own keys ({@link OwnKeys}) are never deleted. How fresh that keeps
- * the cache, per table, is measured as the first pass deletes ({@link Freshness}).
+ * the cache, per table, is measured as the first delete goes ({@link Freshness}).
  */
 public class Invalidator extends ServiceSupport implements Processor, CamelContextAware {
 
@@ -41,16 +41,17 @@ public class Invalidator extends ServiceSupport implements Processor, CamelConte
      * (a count and a table name are all it holds); every other line of this class is masked as everywhere.
      */
     private static final Marker EVENT_LINE = MarkerFactory.getMarker("CACHE_INVALIDATED");
+    /** Keys a SCAN of a pattern key asks for per call. */
+    private static final int SCAN_COUNT = 1000;
 
     private CamelContext camelContext;
     private String cacheUri = "redis://localhost:6379";
     private String field = "event";
     private byte[] fieldName = field.getBytes(StandardCharsets.UTF_8);
-    private int scanCount = 1000;
     private int waitReplicas;
-    private RedisConnection cache;
+    private TopologyAwareRedis cache;
     private Counter keysDeleted;
-    private Counter keysDeletedAgain;
+    private Counter keysRedeleted;
     private Counter ownKeysSpared;
     private List<String> streams = List.of();
     private String connectorName;
@@ -65,22 +66,17 @@ public class Invalidator extends ServiceSupport implements Processor, CamelConte
     }
 
     @Override
-    public CamelContext getCamelContext() {
-        return camelContext;
-    }
-
-    @Override
     protected void doStart() {
+        ownKeys = new OwnKeys(streams, connectorName);
         Meters meters = Meters.of(camelContext);
         keysDeleted = meters.counter("cache_invalidation_keys_deleted", "Cache keys deleted (patterns count once)");
-        keysDeletedAgain = meters.counter("cache_invalidation_keys_redeleted",
+        keysRedeleted = meters.counter("cache_invalidation_keys_redeleted",
                 "Cache keys deleted a second time, worker.redeleteAfterMs after the first (patterns count once)");
         ownKeysSpared = meters.counter("cache_invalidation_own_keys_spared",
                 "Keys of the application's own that events named, plainly or by a pattern, and that were not deleted");
-        ownKeys = new OwnKeys(streams, connectorName);
         freshness = new Freshness(meters, tables, java.time.Duration.ofMillis(freshnessObjectiveMs));
-        cache = RedisConnection.open(RedisAddress.parse(cacheUri, "CACHE_URI"), "invalidator", 10_000, 8)
-                .waitForReplicas(waitReplicas);
+        cache = TopologyAwareRedis.at(RedisAddress.parse(cacheUri, "CACHE_URI"), "invalidator", 10_000, 8)
+                .waitForReplicas(waitReplicas, "cache.waitReplicas");
     }
 
     @Override
@@ -115,15 +111,15 @@ public class Invalidator extends ServiceSupport implements Processor, CamelConte
         Set<String> spared = new LinkedHashSet<>();
         cache.unlink(ownKeys.without(new ArrayList<>(plain), spared));
         for (String pattern : patterns) {
-            cache.scan(pattern, scanCount, page -> cache.unlink(ownKeys.without(page, spared)));
+            cache.scan(pattern, SCAN_COUNT, page -> cache.unlink(ownKeys.without(page, spared)));
         }
         if (!spared.isEmpty()) {
             ownKeysSpared.increment(spared.size());
             LOG.warn("Not deleted, though events of this batch name them (plainly or by a pattern): {}, the"
                     + " application's own keys (stream, dead letters, position, schema history)", spared);
         }
-        if (Integer.valueOf(2).equals(exchange.getMessage().getHeader(RedisStreamConstants.PASS, Integer.class))) {
-            keysDeletedAgain.increment(plain.size() + patterns.size());
+        if (Boolean.TRUE.equals(exchange.getMessage().getHeader(RedisStreamConstants.REDELETE, Boolean.class))) {
+            keysRedeleted.increment(plain.size() + patterns.size());
             return;
         }
         long deletedMicros = Freshness.nowMicros();
@@ -150,22 +146,7 @@ public class Invalidator extends ServiceSupport implements Processor, CamelConte
         this.streams = List.of(streams.split(","));
     }
 
-    /** The connector whose position and schema history may be in Redis ({@code cdc.name}): never deleted. */
-    public void setConnectorName(String connectorName) {
-        this.connectorName = connectorName;
-    }
-
-    /** The captured tables ({@code cdc.tables}): each has freshness meters of its own (see {@link Freshness}). */
-    public void setTables(String tables) {
-        this.tables = tables;
-    }
-
-    /** An invalidation later than this after the commit missed the objective ({@code worker.freshnessObjectiveMs}). */
-    public void setFreshnessObjectiveMs(long freshnessObjectiveMs) {
-        this.freshnessObjectiveMs = freshnessObjectiveMs;
-    }
-
-    /** Deletes wait until this many replicas have them (see {@link RedisConnection#waitForReplicas}). */
+    /** Deletes wait until this many replicas have them (see {@link TopologyAwareRedis#waitForReplicas}). */
     public void setWaitReplicas(int waitReplicas) {
         this.waitReplicas = waitReplicas;
     }
@@ -174,16 +155,34 @@ public class Invalidator extends ServiceSupport implements Processor, CamelConte
         return field;
     }
 
+    /** The entries' field that holds the event: the stream's {@code field}. */
     public void setField(String field) {
         this.field = field;
         this.fieldName = field.getBytes(StandardCharsets.UTF_8);
     }
 
-    public int getScanCount() {
-        return scanCount;
+    /** The connector whose position and schema history may be in Redis ({@code cdc.name}): never deleted. */
+    public void setConnectorName(String connectorName) {
+        this.connectorName = connectorName;
     }
 
-    public void setScanCount(int scanCount) {
-        this.scanCount = scanCount;
+    @Override
+    public CamelContext getCamelContext() {
+        return camelContext;
+    }
+
+    /** The captured tables ({@code cdc.tables}): each has freshness meters of its own (see {@link Freshness}). */
+    public void setTables(String tables) {
+        this.tables = tables;
+    }
+
+    /** Freshness is measured against this objective ({@code worker.freshnessObjectiveMs}): later missed it. */
+    public long getFreshnessObjectiveMs() {
+        return freshnessObjectiveMs;
+    }
+
+    /** An invalidation later than this after the commit missed the objective ({@code worker.freshnessObjectiveMs}). */
+    public void setFreshnessObjectiveMs(long freshnessObjectiveMs) {
+        this.freshnessObjectiveMs = freshnessObjectiveMs;
     }
 }

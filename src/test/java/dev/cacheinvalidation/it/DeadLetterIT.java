@@ -12,7 +12,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 
-import dev.cacheinvalidation.stream.StreamMeters;
+import dev.cacheinvalidation.metrics.Meters;
 import org.apache.camel.ServiceStatus;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.BeforeEach;
@@ -58,7 +58,7 @@ class DeadLetterIT {
             StreamEntry letter = jedis.xrange(stream + ":dlq", "-", "+").get(0);
             assertThat(letter.getFields().get("event")).contains("\"table\":\"app.products\"");
             assertThat(letter.getFields().get("error")).contains("cannot handle products", "fails-on-products.js:4");
-            assertThat(StreamMeters.registry(app.context()).get("cache_invalidation_events_dead_lettered").counter()
+            assertThat(Meters.registry(app.context()).get("cache_invalidation_events_dead_lettered").counter()
                     .count()).isEqualTo(jedis.xlen(stream + ":dlq"));
 
             jedis.set("user:2", "cached");

@@ -16,8 +16,9 @@ import java.util.Optional;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.cacheinvalidation.config.RedisAddress;
+import dev.cacheinvalidation.redis.TopologyAwareRedis;
 import dev.cacheinvalidation.stream.StreamClient;
-import dev.cacheinvalidation.stream.StreamMeters;
+import dev.cacheinvalidation.metrics.Meters;
 import org.apache.camel.health.HealthCheck;
 import org.apache.camel.health.HealthCheckHelper;
 import org.awaitility.Awaitility;
@@ -97,7 +98,7 @@ class FreshnessIT {
                                 .hasValueSatisfying(message -> assertThat(message)
                                         .contains("the oldest entry group " + GROUP + " has not acknowledged")
                                         .contains("(more than 3000)"))));
-                assertThat(StreamMeters.registry(worker.context()).get("redis_stream_group_oldest_unacked_age_seconds")
+                assertThat(Meters.registry(worker.context()).get("redis_stream_group_oldest_unacked_age_seconds")
                         .tag("stream", stream).gauge().value()).isGreaterThan(3.0);
 
                 jedis.xack(stream, GROUP, stuck);
@@ -112,7 +113,8 @@ class FreshnessIT {
         TestServers servers = TestServers.local();
         String stream = "freshness-it:stats:" + System.nanoTime();
         try (Jedis jedis = servers.redis();
-                StreamClient client = new StreamClient(RedisAddress.parse(servers.redisUri()), 5000, "freshness-it", 2)) {
+                StreamClient client = new StreamClient(
+                        TopologyAwareRedis.at(RedisAddress.parse(servers.redisUri()), "freshness-it", 5000, 2))) {
             // entry ids of our choosing: their milliseconds are the times the stats report
             jedis.xgroupCreate(stream, GROUP, new StreamEntryID(0, 0), true);
             for (long ms = 1000; ms <= 3000; ms += 1000) {

@@ -8,7 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
-import dev.cacheinvalidation.stream.StreamMeters;
+import dev.cacheinvalidation.metrics.Meters;
 import org.apache.camel.health.HealthCheck;
 import org.apache.camel.health.HealthCheckHelper;
 import org.awaitility.Awaitility;
@@ -75,7 +75,7 @@ class StreamSafetyIT {
             jedis.set("user:2", "cached");
             jedis.xadd(STREAM, StreamEntryID.NEW_ENTRY, Map.of("event", event("user:2")));
             Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> !jedis.exists("user:2"));
-            assertThat(StreamMeters.registry(worker.context()).get("redis_stream_group_vanished").counter().count())
+            assertThat(Meters.registry(worker.context()).get("redis_stream_group_vanished").counter().count())
                     .isEqualTo(1.0);
         }
     }
@@ -102,7 +102,7 @@ class StreamSafetyIT {
             try (RunningApp worker = RunningApp.start(RunningApp.WORKER, workerProperties(redis, Map.of()))) {
                 Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> group(jedis).getLastDeliveredId()
                         .equals(jedis.xrevrange(STREAM, "+", "-", 1).get(0).getID()) && group(jedis).getPending() == 0);
-                assertThat(StreamMeters.registry(worker.context()).get("cache_invalidation_own_keys_spared").counter()
+                assertThat(Meters.registry(worker.context()).get("cache_invalidation_own_keys_spared").counter()
                         .count()).isEqualTo(4.0);
             }
             assertThat(jedis.xlen(STREAM)).isEqualTo(backlog);

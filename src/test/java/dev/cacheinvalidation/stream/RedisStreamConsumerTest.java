@@ -10,34 +10,48 @@ import org.junit.jupiter.api.Test;
 class RedisStreamConsumerTest {
 
     @Test
-    void aSecondPassThatOthersCouldClaimFirstIsRefusedAtStart() throws Exception {
+    void aRedeleteThatOthersCouldClaimFirstIsRefusedAtStart() throws Exception {
         try (DefaultCamelContext context = new DefaultCamelContext()) {
             context.addComponent("redis-stream", new RedisStreamComponent());
             context.start();
             // no Redis needed: the check comes before any connection
             Endpoint endpoint = context.getEndpoint(
-                    "redis-stream:s?redisUri=redis://127.0.0.1:1&reprocessAfterMs=60000&claimIdleMs=60000");
+                    "redis-stream:s?redisUri=redis://127.0.0.1:1&redeleteAfterMs=60000&claimIdleMs=60000");
             Consumer consumer = endpoint.createConsumer(exchange -> {
             });
 
             assertThatThrownBy(consumer::start)
-                    .hasStackTraceContaining("reprocessAfterMs (60000) must be below claimIdleMs (60000)");
+                    .hasStackTraceContaining("redeleteAfterMs (60000) must be below claimIdleMs (60000)");
         }
     }
 
     @Test
-    void aBoundOnTheAgeOfChangesThatEntriesAwaitingTheirSecondPassWouldPassIsRefusedAtStart() throws Exception {
+    void aBoundOnTheAgeOfChangesThatEntriesAwaitingTheirRedeleteWouldPassIsRefusedAtStart() throws Exception {
         try (DefaultCamelContext context = new DefaultCamelContext()) {
             context.addComponent("redis-stream", new RedisStreamComponent());
             context.start();
-            // entries wait unacknowledged for their second pass: readiness would go DOWN with each
+            // entries wait unacknowledged for their redelete: readiness would go DOWN with each
             Endpoint endpoint = context.getEndpoint(
-                    "redis-stream:s?redisUri=redis://127.0.0.1:1&reprocessAfterMs=5000&maxChangeAgeMs=5000");
+                    "redis-stream:s?redisUri=redis://127.0.0.1:1&redeleteAfterMs=5000&maxChangeAgeMs=5000");
             Consumer consumer = endpoint.createConsumer(exchange -> {
             });
 
             assertThatThrownBy(consumer::start)
-                    .hasStackTraceContaining("maxChangeAgeMs (5000) must be above reprocessAfterMs (5000)");
+                    .hasStackTraceContaining("maxChangeAgeMs (5000) must be above redeleteAfterMs (5000)");
+        }
+    }
+
+    @Test
+    void aConsumerWithoutABatchSizeIsRefusedAtStartNamingTheSetting() throws Exception {
+        try (DefaultCamelContext context = new DefaultCamelContext()) {
+            context.addComponent("redis-stream", new RedisStreamComponent());
+            context.start();
+            // the batch size has no default of its own: application.properties sets worker.batchSize
+            Endpoint endpoint = context.getEndpoint("redis-stream:s?redisUri=redis://127.0.0.1:1");
+            Consumer consumer = endpoint.createConsumer(exchange -> {
+            });
+
+            assertThatThrownBy(consumer::start).hasStackTraceContaining("batchSize (worker.batchSize) must be 1 or more");
         }
     }
 }

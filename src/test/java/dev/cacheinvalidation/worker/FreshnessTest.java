@@ -43,9 +43,7 @@ class FreshnessTest {
         // committed at some time in second ...445 (the binlog says only the second), written at .800, deleted at 446.1
         freshness.record("app.users", 1_710_505_445_000_000L, "1710505445800-0", 1_710_505_446_100_000L);
 
-        assertThat(micros("cache_invalidation_end_to_end", "app.users")).isEqualTo(1_100_000);
-        assertThat(micros("cache_invalidation_commit_to_stream", "app.users")).isEqualTo(800_000);
-        assertThat(micros("cache_invalidation_stream_to_deleted", "app.users")).isEqualTo(300_000);
+        assertStages("app.users", 1_100_000, 800_000, 300_000);
     }
 
     @Test
@@ -54,9 +52,7 @@ class FreshnessTest {
         // MySQL 8 with GTIDs: source.ts_us is the transaction's original_commit_timestamp, in microseconds
         freshness.record("app.users", 1_710_505_445_123_456L, "1710505445130-7", 1_710_505_445_150_000L);
 
-        assertThat(micros("cache_invalidation_end_to_end", "app.users")).isEqualTo(26_544);
-        assertThat(micros("cache_invalidation_commit_to_stream", "app.users")).isEqualTo(6_544);
-        assertThat(micros("cache_invalidation_stream_to_deleted", "app.users")).isEqualTo(20_000);
+        assertStages("app.users", 26_544, 6_544, 20_000);
     }
 
     @Test
@@ -159,6 +155,13 @@ class FreshnessTest {
         Timer timer = timer(name, table);
         assertThat(timer.count()).as(name).isEqualTo(1);
         return Math.round(timer.totalTime(TimeUnit.MICROSECONDS));
+    }
+
+    /** The one change's time from commit to deleted, commit to stream and stream to deleted, in microseconds. */
+    private void assertStages(String table, long endToEnd, long commitToStream, long streamToDeleted) {
+        assertThat(micros("cache_invalidation_end_to_end", table)).isEqualTo(endToEnd);
+        assertThat(micros("cache_invalidation_commit_to_stream", table)).isEqualTo(commitToStream);
+        assertThat(micros("cache_invalidation_stream_to_deleted", table)).isEqualTo(streamToDeleted);
     }
 
     private double missed(String table) {

@@ -4,12 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.List;
 
-import dev.cacheinvalidation.stream.AcknowledgedTrim.Decision;
-import dev.cacheinvalidation.stream.AcknowledgedTrim.Group;
+import dev.cacheinvalidation.stream.TrimPoint.Decision;
+import dev.cacheinvalidation.stream.TrimPoint.Group;
 import org.junit.jupiter.api.Test;
 import redis.clients.jedis.StreamEntryID;
 
-class AcknowledgedTrimTest {
+class TrimPointTest {
 
     private static Group caughtUp(String name, String lastDelivered) {
         return new Group(name, new StreamEntryID(lastDelivered), 0, null);
@@ -21,7 +21,7 @@ class AcknowledgedTrimTest {
 
     @Test
     void underTheBoundNothingIsTrimmed() {
-        Decision decision = AcknowledgedTrim.decide(1000, 1000, List.of(caughtUp("g", "5-0")));
+        Decision decision = TrimPoint.decide(1000, 1000, List.of(caughtUp("g", "5-0")));
 
         assertThat(decision.trimBefore()).isNull();
         assertThat(decision.reason()).isNull();
@@ -29,27 +29,27 @@ class AcknowledgedTrimTest {
 
     @Test
     void withoutABoundNothingIsTrimmed() {
-        assertThat(AcknowledgedTrim.decide(0, 5_000_000, List.of(caughtUp("g", "5-0"))).trimBefore()).isNull();
-        assertThat(AcknowledgedTrim.overBound(0, 5_000_000)).isFalse();
+        assertThat(TrimPoint.decide(0, 5_000_000, List.of(caughtUp("g", "5-0"))).trimBefore()).isNull();
+        assertThat(TrimPoint.overBound(0, 5_000_000)).isFalse();
     }
 
     @Test
     void aGroupWithNothingPendingHasAcknowledgedEverythingItWasGiven() {
-        Decision decision = AcknowledgedTrim.decide(10, 50, List.of(caughtUp("g", "1700-3")));
+        Decision decision = TrimPoint.decide(10, 50, List.of(caughtUp("g", "1700-3")));
 
         assertThat(decision.trimBefore()).as("MINID removes ids below it: 1700-3 goes too").isEqualTo(new StreamEntryID("1700-4"));
     }
 
     @Test
     void theOldestPendingEntryStaysEvenWhenTheGroupReadFurther() {
-        Decision decision = AcknowledgedTrim.decide(10, 50, List.of(withPending("g", "1900-0", 2, "1200-7")));
+        Decision decision = TrimPoint.decide(10, 50, List.of(withPending("g", "1900-0", 2, "1200-7")));
 
         assertThat(decision.trimBefore()).isEqualTo(new StreamEntryID("1200-7"));
     }
 
     @Test
     void theSlowestGroupDecides() {
-        Decision decision = AcknowledgedTrim.decide(10, 50,
+        Decision decision = TrimPoint.decide(10, 50,
                 List.of(caughtUp("fast", "1900-0"), withPending("slow", "1500-0", 1, "1400-2"), caughtUp("medium", "1600-0")));
 
         assertThat(decision.trimBefore()).isEqualTo(new StreamEntryID("1400-2"));
@@ -57,7 +57,7 @@ class AcknowledgedTrimTest {
 
     @Test
     void aGroupThatReadNothingKeepsEverything() {
-        Decision decision = AcknowledgedTrim.decide(10, 50, List.of(caughtUp("fast", "1900-0"), caughtUp("new", "0-0")));
+        Decision decision = TrimPoint.decide(10, 50, List.of(caughtUp("fast", "1900-0"), caughtUp("new", "0-0")));
 
         assertThat(decision.trimBefore()).isNull();
         assertThat(decision.reason()).contains("not read any");
@@ -65,7 +65,7 @@ class AcknowledgedTrimTest {
 
     @Test
     void withoutAnyGroupNothingIsAcknowledgedSoNothingIsTrimmedAndItIsSaid() {
-        Decision decision = AcknowledgedTrim.decide(10, 50, List.of());
+        Decision decision = TrimPoint.decide(10, 50, List.of());
 
         assertThat(decision.trimBefore()).isNull();
         assertThat(decision.reason()).contains("no consumer group");
@@ -73,14 +73,14 @@ class AcknowledgedTrimTest {
 
     @Test
     void aSequenceAtItsLargestValueMovesToTheNextMillisecond() {
-        Decision decision = AcknowledgedTrim.decide(10, 50, List.of(caughtUp("g", "1700-" + Long.MAX_VALUE)));
+        Decision decision = TrimPoint.decide(10, 50, List.of(caughtUp("g", "1700-" + Long.MAX_VALUE)));
 
         assertThat(decision.trimBefore()).isEqualTo(new StreamEntryID("1701-0"));
     }
 
     @Test
     void aboveTheBoundAfterTrimmingMeansTheUnacknowledgedPartAloneExceedsIt() {
-        assertThat(AcknowledgedTrim.overBound(1000, 1001)).isTrue();
-        assertThat(AcknowledgedTrim.overBound(1000, 1000)).isFalse();
+        assertThat(TrimPoint.overBound(1000, 1001)).isTrue();
+        assertThat(TrimPoint.overBound(1000, 1000)).isFalse();
     }
 }

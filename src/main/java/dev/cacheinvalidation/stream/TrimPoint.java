@@ -5,15 +5,15 @@ import java.util.List;
 import redis.clients.jedis.StreamEntryID;
 
 /**
- * The bound of a stream without loss: once the stream is longer than its bound, entries are trimmed, but only
- * those every consumer group has acknowledged. A group has acknowledged everything before its oldest pending
+ * Where a stream may be trimmed: the bound of a stream without loss. Once the stream is longer than its bound,
+ * entries are trimmed, but only those every consumer group has acknowledged. A group has acknowledged everything before its oldest pending
  * entry, or, with nothing pending, everything up to the last entry it was given. Redis 7.0 and 6.2 have no
  * acknowledgement-aware trimming of their own, so this decides the {@code XTRIM MINID} and says when the
  * unacknowledged part alone is above the bound (then it is kept, never trimmed).
  */
-public final class AcknowledgedTrim {
+public final class TrimPoint {
 
-    private AcknowledgedTrim() {
+    private TrimPoint() {
     }
 
     /**

@@ -42,7 +42,7 @@ import redis.clients.jedis.providers.SentineledConnectionProvider;
 import redis.clients.jedis.util.JedisClusterCRC16;
 
 /**
- * The one place that knows how a Redis is deployed. Opened from a {@link RedisAddress}: a single server, a Redis
+ * A Redis as it is deployed, the one place that knows how: made from a {@link RedisAddress}: a single server, a Redis
  * Cluster (detected by asking the first seed node that answers) or a master watched by Sentinel. Commands on one
  * key go through {@link #commands()}, which routes them (following MOVED/ASK on a cluster, the promoted master
  * after a failover); what spans keys or needs one connection ({@link #unlink}, {@link #scan}, {@link #transaction}) is done here so that callers
@@ -51,7 +51,7 @@ import redis.clients.jedis.util.JedisClusterCRC16;
  * Nothing connects until the first command, so a Redis that is down at start is retried by the caller like any
  * other outage.
  */
-public final class RedisConnection implements AutoCloseable {
+public final class TopologyAwareRedis implements AutoCloseable {
 
     /** How a Redis is deployed. */
     public enum Topology { STANDALONE, CLUSTER, SENTINEL }
@@ -70,7 +70,7 @@ public final class RedisConnection implements AutoCloseable {
     private volatile Topology topology;
     private boolean closed;
 
-    private RedisConnection(RedisAddress address, String clientName, int socketTimeoutMs, int maxConnections) {
+    private TopologyAwareRedis(RedisAddress address, String clientName, int socketTimeoutMs, int maxConnections) {
         this.address = address;
         this.clientName = clientName;
         this.socketTimeoutMs = socketTimeoutMs;
@@ -81,17 +81,22 @@ public final class RedisConnection implements AutoCloseable {
      * A connection pool of at most {@code maxConnections} (per node on a cluster); {@code socketTimeoutMs} bounds
      * every command, so it must exceed the longest blocking read.
      */
-    public static RedisConnection open(RedisAddress address, String clientName, int socketTimeoutMs, int maxConnections) {
-        return new RedisConnection(address, clientName, socketTimeoutMs, maxConnections);
+    public static TopologyAwareRedis at(RedisAddress address, String clientName, int socketTimeoutMs, int maxConnections) {
+        return new TopologyAwareRedis(address, clientName, socketTimeoutMs, maxConnections);
     }
 
     /**
      * Makes every write of {@link #transaction} and {@link #unlink} wait (WAIT, on the connection that wrote, up to
      * {@value #WAIT_TIMEOUT_MS} ms) until that many replicas have it, so that a failover to one of them does not
-     * lose what was acknowledged. A replica that does not answer in time only delays the write.
+     * lose what was acknowledged. A replica that does not answer in time only delays the write. A negative count
+     * is refused, naming {@code setting}, the setting it came from.
      */
-    public RedisConnection waitForReplicas(int replicas) {
-        this.replicasToWaitFor = Math.max(0, replicas);
+    public TopologyAwareRedis waitForReplicas(int replicas, String setting) {
+        if (replicas < 0) {
+            throw new ConfigurationException(setting + " is " + replicas + ": the replicas a write waits for are 0"
+                    + " (no wait) or more");
+        }
+        this.replicasToWaitFor = replicas;
         return this;
     }
 

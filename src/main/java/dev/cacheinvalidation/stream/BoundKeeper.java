@@ -10,14 +10,14 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Keeps a stream under its bound ({@link AcknowledgedTrim}), checked periodically by the producer, also while
+ * Keeps a stream under its bound ({@link TrimPoint}), checked periodically by the producer, also while
  * nothing is written, so that a stream that grew during a worker outage shrinks once the workers caught up.
  * While the unacknowledged entries alone exceed the bound they are kept, and that is said once in the log, in
  * the producer's readiness and in the metric {@code redis_stream_retained_over_bound}.
  */
-final class AcknowledgedTrimmer {
+final class BoundKeeper {
 
-    private static final Logger LOG = LoggerFactory.getLogger(AcknowledgedTrimmer.class);
+    private static final Logger LOG = LoggerFactory.getLogger(BoundKeeper.class);
 
     private final StreamClient client;
     private final String stream;
@@ -26,14 +26,15 @@ final class AcknowledgedTrimmer {
     private volatile long length;
     private volatile String overBound;
 
-    AcknowledgedTrimmer(StreamClient client, String stream, long maxLen) {
+    /** The bound of the configuration's stream, {@code maxLen}, kept through this client. */
+    BoundKeeper(StreamClient client, RedisStreamConfiguration config) {
         this.client = client;
-        this.stream = stream;
-        this.maxLen = maxLen;
+        this.stream = config.getStream();
+        this.maxLen = config.getMaxLen();
     }
 
     void registerMeters(MeterRegistry meters) {
-        Gauge.builder("redis_stream_retained_over_bound", this, AcknowledgedTrimmer::retainedOverBound).tag("stream", stream)
+        Gauge.builder("redis_stream_retained_over_bound", this, BoundKeeper::retainedOverBound).tag("stream", stream)
                 .description("Entries above stream.maxLen kept because not every consumer group acknowledged them")
                 .register(meters);
         FunctionCounter.builder("redis_stream_trimmed", trimmed, AtomicLong::get).tag("stream", stream)
@@ -43,7 +44,7 @@ final class AcknowledgedTrimmer {
     /** One check: trims what every group acknowledged once the stream is above its bound. */
     void check() {
         long now = client.length(stream);
-        AcknowledgedTrim.Decision decision = AcknowledgedTrim.decide(maxLen, now,
+        TrimPoint.Decision decision = TrimPoint.decide(maxLen, now,
                 now > maxLen ? client.groups(stream) : List.of());
         if (decision.trimBefore() != null) {
             trimmed.addAndGet(client.trimBefore(stream, decision.trimBefore()));
@@ -51,7 +52,7 @@ final class AcknowledgedTrimmer {
         }
         length = now;
         String reason = null;
-        if (AcknowledgedTrim.overBound(maxLen, now)) {
+        if (TrimPoint.overBound(maxLen, now)) {
             reason = decision.reason() != null ? decision.reason() : "its entries are not yet acknowledged by every consumer group";
         }
         if (reason != null && overBound == null) {

@@ -1,22 +1,22 @@
 package dev.cacheinvalidation.offsets;
 
 import dev.cacheinvalidation.config.RedisAddress;
-import dev.cacheinvalidation.redis.RedisConnection;
+import dev.cacheinvalidation.redis.TopologyAwareRedis;
 import redis.clients.jedis.UnifiedJedis;
 
-/** The Redis connection of one of Debezium's stores (position, schema history): opened as it starts, closed as it stops. */
-final class StoreConnection {
+/** The Redis of one of Debezium's stores (position, schema history): made as the store starts, closed as it stops. */
+final class StoreRedis {
 
     private final String clientName;
-    private RedisConnection redis;
+    private TopologyAwareRedis redis;
 
-    StoreConnection(String clientName) {
+    StoreRedis(String clientName) {
         this.clientName = clientName;
     }
 
     synchronized void open(RedisAddress address) {
         if (redis == null) {
-            redis = RedisConnection.open(address, clientName, 5000, 2);
+            redis = TopologyAwareRedis.at(address, clientName, 5000, 2);
         }
     }
 
