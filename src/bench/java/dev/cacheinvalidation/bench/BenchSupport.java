@@ -18,6 +18,7 @@ import java.util.Map;
 import java.util.function.LongConsumer;
 
 import dev.cacheinvalidation.it.AppProcess;
+import dev.cacheinvalidation.it.JvmOptions;
 import dev.cacheinvalidation.it.ProcessStats;
 import dev.cacheinvalidation.it.TestServers;
 import redis.clients.jedis.Jedis;
@@ -181,9 +182,8 @@ final class BenchSupport {
         if (cache.isEmpty() || !Files.isRegularFile(Path.of(cache))) {
             return List.of();
         }
-        // as scripts/run.sh starts the application: the cache's classes without its method profiles
-        return List.of("-XX:AOTCache=" + cache, "-XX:+UnlockDiagnosticVMOptions", "-XX:-AOTReplayTraining",
-                "-Xlog:aot*=off", "-Xlog:cds*=off");
+        // as scripts/run.sh starts the application (scripts/jvm.options)
+        return JvmOptions.fromAotCache(Path.of(cache));
     }
 
     // ------------------------------------------------------------------ servers

@@ -85,10 +85,8 @@ class PackagedJarIT {
 
     @Test
     void startedOutsideTheProjectDirectoryItSaysWhereToRunFrom(@TempDir Path elsewhere) throws Exception {
-        List<String> command = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-XX:+ExitOnOutOfMemoryError", "-jar",
-                Path.of("target/cache-invalidation.jar").toAbsolutePath().toString(), "worker");
-        try (AppProcess app = AppProcess.start(command, env(), elsewhere)) {
+        try (AppProcess app = AppProcess.ofJar("worker").jar(AppProcess.JAR.toAbsolutePath()).env(env())
+                .workDir(elsewhere).start()) {
             assertThat(app.awaitExit(STARTUP)).isEqualTo(2);
             assertThat(app.output()).contains("configuration error: routes/invalidation-worker.camel.yaml not found in "
                     + elsewhere, "run from the directory that holds routes/").doesNotContain("Exception");
