@@ -69,6 +69,25 @@ final class BenchSupport {
         }
     }
 
+    /** The backlog of the catch-up figures: {@code --rows N} products changed {@code --rounds N} times (tx of 100). */
+    record Backlog(int rows, int rounds) {
+        static Backlog of(Flags flags) {
+            return new Backlog(flags.integer("rows", 1000), flags.integer("rounds", 100));
+        }
+
+        long changes() {
+            return (long) rows * rounds;
+        }
+    }
+
+    /** Steady row changes: {@code --rate N} a second, {@code --tx-rows N} a transaction, {@code --connections N}. */
+    record WriteLoad(int rate, int txRows, int connections) {
+        static WriteLoad of(Flags flags) {
+            return new WriteLoad(flags.integer("rate", 5000), flags.integer("tx-rows", 5),
+                    flags.integer("connections", 4));
+        }
+    }
+
     /** Where a run keeps its logs, recordings and result rows (under target/, not committed). */
     static Path runDir() {
         Path dir = Path.of(System.getProperty("bench.out", "target/bench/manual"));
