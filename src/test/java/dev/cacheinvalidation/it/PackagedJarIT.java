@@ -14,7 +14,6 @@ import java.util.jar.JarEntry;
 import java.util.jar.JarFile;
 
 import org.awaitility.Awaitility;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import redis.clients.jedis.Jedis;
@@ -24,7 +23,7 @@ import redis.clients.jedis.Jedis;
  * UPDATE of alice's email ends in "Invalidated 5 keys for app.users", with our Java worker and with the seed's
  * Node worker reading our stream; and what the jar carries besides its classes.
  */
-class PackagedJarIT {
+class PackagedJarIT extends SeedScenarioCase {
 
     private static final Duration STARTUP = Duration.ofSeconds(60);
     private static final List<String> ALICE_KEYS = SeedScenario.aliceKeys("alice.new@example.com");
@@ -32,14 +31,6 @@ class PackagedJarIT {
 
     @TempDir
     Path dataDir;
-
-    TestServers servers;
-
-    @BeforeEach
-    void resetAlice() throws Exception {
-        servers = TestServers.local();
-        SeedScenario.resetAlice(servers);
-    }
 
     @Test
     void seedScenarioWithTheJavaWorker() throws Exception {

@@ -13,7 +13,6 @@ import java.util.List;
 import java.util.Map;
 
 import org.awaitility.Awaitility;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import redis.clients.jedis.Jedis;
@@ -26,7 +25,7 @@ import redis.clients.jedis.resps.StreamEntry;
  * the example's scenario ends in its line, "Invalidated 5 keys for app.users"; so it does with ours, the file named by
  * {@code PIPELINE_FILE}. A file with a key we do not know ends the start with the key's path and line, exit 2.
  */
-class PipelineFileIT {
+class PipelineFileIT extends SeedScenarioCase {
 
     private static final Duration STARTUP = Duration.ofSeconds(60);
     private static final Path EXAMPLE = Path.of("src/test/resources/deltaforge/cache-invalidation.yaml").toAbsolutePath();
@@ -34,14 +33,6 @@ class PipelineFileIT {
 
     @TempDir
     Path emptyDir;
-
-    TestServers servers;
-
-    @BeforeEach
-    void resetAlice() throws Exception {
-        servers = TestServers.local();
-        SeedScenario.resetAlice(servers);
-    }
 
     @Test
     void theExamplesFileFromAnEmptyDirectoryWithTheExamplesNodeWorker() throws Exception {

@@ -24,9 +24,8 @@ import javax.xml.parsers.DocumentBuilderFactory;
 
 import dev.cacheinvalidation.it.AppProcess;
 import dev.cacheinvalidation.it.SeedScenario;
-import dev.cacheinvalidation.it.TestServers;
+import dev.cacheinvalidation.it.SeedScenarioCase;
 import org.awaitility.Awaitility;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.w3c.dom.Element;
@@ -44,7 +43,7 @@ import redis.clients.jedis.Jedis;
  * install phase, so the test installs the jar just packaged (target/cache-invalidation.jar with pom.xml) into the
  * local Maven repository itself, exactly what {@code mvn install} would put there.
  */
-class CamelJBangIT {
+class CamelJBangIT extends SeedScenarioCase {
 
     /** Generous: on a machine that has never run it, Maven and Camel JBang first download Camel JBang and its jars. */
     private static final Duration STARTUP = Duration.ofSeconds(180);
@@ -55,14 +54,6 @@ class CamelJBangIT {
 
     @TempDir
     Path dataDir;
-
-    TestServers servers;
-
-    @BeforeEach
-    void resetAlice() throws Exception {
-        servers = TestServers.local();
-        SeedScenario.resetAlice(servers);
-    }
 
     @Test
     void camelRunOfTheRoutesLoadsThemAndAnUpdateDeletesTheKeysOfTheRow() throws Exception {
