@@ -120,6 +120,13 @@ class TransactionBatchStrategyTest {
         void skipped() {
             offer(new SkippedRecord("schema change on cdc"));
         }
+
+        /** One transaction of {@code count} changes, then the interval's end: the batches that carry events. */
+        List<EventBatch> batchesAfterTransaction(String tx, int count) {
+            transaction(tx, count);
+            intervalCompletion();
+            return withEvents();
+        }
     }
 
     private ChangeEvent change(String tx) {
@@ -282,10 +289,7 @@ class TransactionBatchStrategyTest {
     void transactionAboveTheHardCapIsSplit() {
         Aggregator aggregator = new Aggregator(40, 50);
 
-        aggregator.transaction("tx-huge", 120);
-        aggregator.intervalCompletion();
-
-        List<EventBatch> batches = aggregator.withEvents();
+        List<EventBatch> batches = aggregator.batchesAfterTransaction("tx-huge", 120);
         assertThat(batches).hasSizeGreaterThan(1);
         assertThat(batches).allSatisfy(b -> assertThat(b.size()).isLessThanOrEqualTo(50));
         assertThat(batches.get(0).containsSplitTransaction()).isTrue();
@@ -372,10 +376,7 @@ class TransactionBatchStrategyTest {
     void partsOfASplitTransactionFillBatchesUpToMaxEvents() {
         Aggregator aggregator = new Aggregator(100, 50);
 
-        aggregator.transaction("tx-huge", 120);
-        aggregator.intervalCompletion();
-
-        List<EventBatch> batches = aggregator.withEvents();
+        List<EventBatch> batches = aggregator.batchesAfterTransaction("tx-huge", 120);
         assertThat(batches.get(0).containsSplitTransaction()).isTrue();
         assertThat(batches).extracting(EventBatch::size).containsExactly(100, 20);
         assertThat(aggregator.allEmittedEvents()).containsExactlyElementsOf(offered);
@@ -385,10 +386,7 @@ class TransactionBatchStrategyTest {
     void everyBatchHoldingPartOfASplitTransactionSaysSo() {
         Aggregator aggregator = new Aggregator(40, 50);
 
-        aggregator.transaction("tx-huge", 120);
-        aggregator.intervalCompletion();
-
-        assertThat(aggregator.withEvents()).allSatisfy(b -> assertThat(b.containsSplitTransaction()).isTrue());
+        assertThat(aggregator.batchesAfterTransaction("tx-huge", 120)).allSatisfy(b -> assertThat(b.containsSplitTransaction()).isTrue());
     }
 
     @Test
@@ -396,10 +394,7 @@ class TransactionBatchStrategyTest {
         Aggregator aggregator = new Aggregator(10, 50);
         aggregator.transaction("tx-small", 3);
 
-        aggregator.transaction("tx-huge", 160);
-        aggregator.intervalCompletion();
-
-        List<EventBatch> batches = aggregator.withEvents();
+        List<EventBatch> batches = aggregator.batchesAfterTransaction("tx-huge", 160);
         assertThat(batches).extracting(EventBatch::size).containsExactly(53, 50, 50, 10);
         assertThat(batches.get(0).firstSequence()).as("the small transaction is delivered with the first slice")
                 .isEqualTo(1);
