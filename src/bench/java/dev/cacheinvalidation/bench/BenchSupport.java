@@ -80,11 +80,14 @@ final class BenchSupport {
         }
     }
 
-    /** Steady row changes: {@code --rate N} a second, {@code --tx-rows N} a transaction, {@code --connections N}. */
-    record WriteLoad(int rate, int txRows, int connections) {
-        static WriteLoad of(Flags flags) {
-            return new WriteLoad(flags.integer("rate", 5000), flags.integer("tx-rows", 5),
-                    flags.integer("connections", 4));
+    /**
+     * Steady row changes for {@code --duration S} seconds: {@code --rate N} a second, {@code --tx-rows N} a
+     * transaction, over {@code --connections N}.
+     */
+    record WriteLoad(int duration, int rate, int txRows, int connections) {
+        static WriteLoad of(Flags flags, int seconds) {
+            return new WriteLoad(flags.integer("duration", seconds), flags.integer("rate", 5000),
+                    flags.integer("tx-rows", 5), flags.integer("connections", 4));
         }
     }
 

@@ -31,11 +31,10 @@ public final class CpuPerChangeBench {
     public static void main(String[] args) throws Exception {
         BenchSupport.Flags flags = new BenchSupport.Flags(args);
         int runs = flags.integer("runs", 2);
-        int duration = flags.integer("duration", 60);
-        BenchSupport.WriteLoad writes = BenchSupport.WriteLoad.of(flags);
+        BenchSupport.WriteLoad writes = BenchSupport.WriteLoad.of(flags, 60);
         TestServers servers = BenchSupport.servers();
         DebeziumServerReference reference = DebeziumServerReference.installed(servers);
-        LatencyBench.ensureProducts(servers, writes.rate() * duration + 10_000);
+        LatencyBench.ensureProducts(servers, writes.rate() * writes.duration() + 10_000);
 
         List<String> included = new ArrayList<>();
         List<String> excluded = new ArrayList<>();
@@ -56,7 +55,7 @@ public final class CpuPerChangeBench {
                             + "-reference-work"), dir.resolve("cpu-" + run + "-reference-data"), prefix)) {
                 pipeline.awaitLine("Connected to binlog", Duration.ofSeconds(180));
                 dbz.awaitLine("Connected to binlog", Duration.ofSeconds(180));
-                LatencyBench.Load load = new LatencyBench.Load(servers, writes, duration);
+                LatencyBench.Load load = new LatencyBench.Load(servers, writes, writes.duration());
                 double[] cpuAtLoad = { pipeline.cpuSeconds(), dbz.cpuSeconds() };
                 Thread generator = new Thread(load, "load");
                 generator.start();
@@ -86,7 +85,7 @@ public final class CpuPerChangeBench {
             }
         }
         String what = String.format(Locale.ROOT, "%,d changes/s, tx of %d, %d s", writes.rate(), writes.txRows(),
-                duration);
+                writes.duration());
         row("(12) CPU per 1,000 changes, " + what + ", start-up included", String.join(" / ", included)
                 + (met ? "" : " **MISSED**"), "<= Debezium Server's", "Debezium Server 3.6 in the same run, side by side");
         row("(12) CPU per 1,000 changes, " + what + ", start-up excluded", String.join(" / ", excluded), "",

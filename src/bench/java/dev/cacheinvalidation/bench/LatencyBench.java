@@ -51,9 +51,9 @@ public final class LatencyBench {
 
     public static void main(String[] args) throws Exception {
         BenchSupport.Flags flags = new BenchSupport.Flags(args);
-        int duration = flags.integer("duration", 20);
         int warmup = flags.integer("warmup", 90);
-        BenchSupport.WriteLoad writes = BenchSupport.WriteLoad.of(flags);
+        BenchSupport.WriteLoad writes = BenchSupport.WriteLoad.of(flags, 20);
+        int duration = writes.duration();
         TestServers servers = BenchSupport.servers();
         Load load = new Load(servers, writes, warmup + duration);
         ensureProducts(servers, load.capacity);

@@ -27,7 +27,6 @@ class PackagedJarIT extends SeedScenarioCase {
 
     private static final Duration STARTUP = Duration.ofSeconds(60);
     private static final List<String> ALICE_KEYS = SeedScenario.aliceKeys("alice.new@example.com");
-    private static final List<String> CONTROL = SeedScenario.CONTROL;
 
     @TempDir
     Path dataDir;
@@ -118,7 +117,7 @@ class PackagedJarIT extends SeedScenarioCase {
         try (Jedis jedis = servers.redis()) {
             Awaitility.await().atMost(Duration.ofSeconds(20))
                     .until(() -> ALICE_KEYS.stream().noneMatch(jedis::exists));
-            assertThat(CONTROL).allSatisfy(key -> assertThat(jedis.exists(key)).as(key).isTrue());
+            assertThat(SeedScenario.CONTROL).allSatisfy(key -> assertThat(jedis.exists(key)).as(key).isTrue());
         }
     }
 }

@@ -50,7 +50,6 @@ class CamelJBangIT extends SeedScenarioCase {
     private static final Duration DELIVERY = Duration.ofSeconds(30);
     private static final String NAME = "camel-jbang-it";
     private static final List<String> ALICE_KEYS = SeedScenario.aliceKeys("alice.jbang@example.com");
-    private static final List<String> CONTROL = SeedScenario.CONTROL;
 
     @TempDir
     Path dataDir;
@@ -77,7 +76,7 @@ class CamelJBangIT extends SeedScenarioCase {
             try (Jedis jedis = servers.redis()) {
                 Awaitility.await("the keys of alice deleted").atMost(DELIVERY).pollInterval(Duration.ofMillis(100))
                         .until(() -> ALICE_KEYS.stream().noneMatch(jedis::exists));
-                assertThat(CONTROL).allSatisfy(key -> assertThat(jedis.exists(key)).as(key).isTrue());
+                assertThat(SeedScenario.CONTROL).allSatisfy(key -> assertThat(jedis.exists(key)).as(key).isTrue());
             }
             camel.awaitLine("Invalidated 5 keys for app.users", DELIVERY);
             assertThat(health(port)).as("GET /q/health").contains("\"UP\"");
