@@ -121,6 +121,13 @@ class TransactionBatchStrategyTest {
             offer(new SkippedRecord("schema change on cdc"));
         }
 
+        /** The BEGIN and {@code count} changes of a transaction not ended yet: all offered so far, as read. */
+        List<ChangeEvent> openTransaction(String tx, int count) {
+            begin(tx);
+            changes(tx, count);
+            return List.copyOf(offered);
+        }
+
         /** One transaction of {@code count} changes, then the interval's end: the batches that carry events. */
         List<EventBatch> batchesAfterTransaction(String tx, int count) {
             transaction(tx, count);
@@ -321,10 +328,8 @@ class TransactionBatchStrategyTest {
     @Test
     void aTransactionReadAgainFromItsStartAfterAReconnectIsWrittenOnceAndItsRecordsCovered() {
         Aggregator aggregator = new Aggregator(100, 50);
-        aggregator.begin("tx-reread");
-        aggregator.changes("tx-reread", 70);
+        List<ChangeEvent> firstRead = aggregator.openTransaction("tx-reread", 70);
         // the reader reconnects: Debezium resumes after the last whole transaction, without a second BEGIN
-        List<ChangeEvent> firstRead = List.copyOf(offered);
         firstRead.forEach(aggregator::offer);
         aggregator.changes("tx-reread", 30);
         aggregator.end("tx-reread");
@@ -340,9 +345,7 @@ class TransactionBatchStrategyTest {
     @Test
     void aTransactionWhoseBeginIsSentAgainAfterAReconnectIsWrittenOnceAndEndsAtItsRealEnd() {
         Aggregator aggregator = new Aggregator(1000, 1000);
-        aggregator.begin("tx-again");
-        aggregator.changes("tx-again", 71);
-        List<ChangeEvent> firstRead = List.copyOf(offered);
+        List<ChangeEvent> firstRead = aggregator.openTransaction("tx-again", 71);
         aggregator.begin("tx-again"); // sent again after the reconnect: it looks like the END
         firstRead.forEach(aggregator::offer);
         aggregator.changes("tx-again", 29);
