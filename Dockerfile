@@ -23,10 +23,11 @@ COPY --from=build /build/target/lib/ ./lib/
 COPY routes/ ./routes/
 COPY application.properties ./application.properties
 COPY scripts/run.sh ./bin/run.sh
+COPY scripts/jvm.sh scripts/jvm.options ./bin/
 
-# The launcher (scripts/run.sh) starts the JVM with the options the application needs: -XX:+ExitOnOutOfMemoryError
-# (an OutOfMemoryError ends the process, the container is restarted and replays from the saved binlog position),
-# --sun-misc-unsafe-memory-access=allow (GraalJS's Truffle uses sun.misc.Unsafe) and the ahead-of-time cache.
+# The launcher (scripts/run.sh) starts the JVM with the options the application needs, those of scripts/jvm.options
+# (e.g. -XX:+ExitOnOutOfMemoryError: an OutOfMemoryError ends the process, the container is restarted and replays
+# from the saved binlog position), and the ahead-of-time cache.
 ENV CACHE_INVALIDATION_JAR=/app/cache-invalidation.jar \
     CACHE_INVALIDATION_AOT=/app/cache-invalidation.aot
 

@@ -34,7 +34,7 @@
 #
 # The script starts private MariaDB and Redis instances (scripts/servers.sh in a fresh temporary
 # SERVERS_DIR) and removes them at the end, builds the jar and the test classes (FAULTS_SKIP_BUILD=1
-# skips that; MVN_FLAGS adds Maven flags, e.g. MVN_FLAGS=-o), and keeps the application logs of a failed
+# skips that; MVN_FLAGS adds Maven flags, e.g. MVN_FLAGS=-o; both as bench/common.sh does), and keeps the application logs of a failed
 # run (its temporary directory is printed). KEEP_SERVERS=1 leaves the servers running.
 
 set -euo pipefail
@@ -49,17 +49,17 @@ case "${1:-}" in
     ;;
 esac
 
-log() { printf '[fault-injection] %s\n' "$*" >&2; }
+LOG_NAME=fault-injection
+source bench/common.sh
 
 WORK_DIR="$(mktemp -d -t fault-injection.XXXXXX)"
-export SERVERS_DIR="$WORK_DIR/servers"
 STATUS=1
 
 finish() {
   if [ "${KEEP_SERVERS:-}" = 1 ]; then
-    log "servers left running: SERVERS_DIR=$SERVERS_DIR scripts/servers.sh env"
+    log "servers left running: SERVERS_DIR=${SERVERS_DIR:-} scripts/servers.sh env"
   else
-    scripts/servers.sh clean >/dev/null 2>&1 || scripts/servers.sh stop >/dev/null 2>&1 || true
+    stop_servers
   fi
   if [ "$STATUS" = 0 ]; then
     [ "${KEEP_SERVERS:-}" = 1 ] || rm -rf "$WORK_DIR"
@@ -69,18 +69,14 @@ finish() {
 }
 trap finish EXIT
 
-MVN=(./mvnw -B -q -Dstyle.color=never ${MVN_FLAGS:-})
-if [ "${FAULTS_SKIP_BUILD:-}" != 1 ]; then
-  log "building the jar and the test classes"
-  "${MVN[@]}" package -DskipTests >&2
-fi
+[ "${FAULTS_SKIP_BUILD:-}" = 1 ] || build_jar_and_test_classes
 [ -f target/cache-invalidation.jar ] || { log "target/cache-invalidation.jar is missing"; exit 1; }
 [ -f target/test-classes/dev/cacheinvalidation/faults/FaultInjectionHarness.class ] \
   || { log "the test classes are missing (./mvnw -B -q package -DskipTests builds them)"; exit 1; }
-"${MVN[@]}" dependency:build-classpath -Dmdep.outputFile="$WORK_DIR/classpath" >&2
+write_classpath "$WORK_DIR/classpath"
 
-log "starting private MariaDB and Redis"
-scripts/servers.sh start >/dev/null
+# always servers of its own, in the run's temporary directory
+start_servers "$WORK_DIR"
 
 set +e
 java -Dservers.env="$SERVERS_DIR/env" \

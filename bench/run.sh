@@ -1,25 +1,11 @@
 #!/usr/bin/env bash
 #
-# Benchmarks of cache-invalidation, one command per figure:
+# Benchmarks of cache-invalidation, one command per figure (bench/run.sh help lists them, from the table FIGURES
+# below):
 #
-#   bench/run.sh catchup   (1) catch-up throughput of the pipeline on a 100,000-change backlog (2 runs)
-#   bench/run.sh drain     (2) one worker draining 50,000 events of 5 keys, against the seed's algorithm (2 runs)
-#   bench/run.sh latency   (3) end-to-end latency at 5,000 changes/s, pipeline + worker (20 s; --duration 60)
-#   bench/run.sh startup   (5) process start to "Connected to binlog" (2 runs)
-#   bench/run.sh jmh       (6) the JavaScript step per event (JMH, ScriptStepBenchmark)
-#   bench/run.sh consistency  (7) racing read-through readers: plain GET/SET, + second delete, lease protocol;
-#                          (8) lease-get + lease-fill against GET + SET (30 s per protocol)
-#   bench/run.sh bulk      (9) one transaction of 1,000,000 rows at -Xmx256m against the catch-up of as many changes
-#                          in transactions of 100; (10) workers stopped while 1,500,000 changes commit above a stream
-#                          bound of 1,000,000, then one worker (not part of all: about 10 minutes)
-#   bench/run.sh reference (11) catch-up from process start against Debezium Server 3.6 in the same run: the pipeline with
-#                          the ahead-of-time cache, as plain java -jar, and Debezium Server, one backlog, in turn (2 runs)
-#   bench/run.sh cpu       (12) CPU per change at 5,000 changes/s for 60 s, pipeline and Debezium Server side by side
-#   bench/run.sh restart   (13) pipeline and worker down while 100,000 changes commit: restart to the last key deleted
-#   bench/run.sh replay    (14) replay --since of 100,000 changes against the catch-up of the same backlog
-#   bench/run.sh all       all of the above but bulk; (4) memory comes with catchup, drain, latency and restart
-#                          (reference and cpu fetch Debezium Server 3.6, 780 MB, from Maven Central into target/ once)
+#   bench/run.sh FIGURE [options]   one figure; "all": those marked so in the table
 #   bench/run.sh jfr-top FILE.jfr [THREAD-REGEX]   where the CPU samples of a flight recording are
+#   bench/run.sh help                               this text and the figures
 #
 # Options (after the figure), passed to each figure's main, which ignores those it does not know:
 #   --runs N (catchup, drain, startup)     --rows N --rounds N --warm-rounds N --histogram (catchup)
@@ -38,11 +24,13 @@
 # BENCH_APP_OPTS="-Xmx512m -Dkey=value" adds JVM options and properties to every application process (experiments;
 # the report records them). BENCH_GRAAL=1 runs the application processes with target/graal.args (Java 21+).
 # The figures are measured with Java 25 when /usr/lib/jvm has it (scripts/pick-jdk.sh), else with the newest JDK.
+# (4) memory comes with catchup, drain, latency and restart; reference and cpu fetch Debezium Server 3.6, 780 MB,
+# from Maven Central into target/ once.
 #
 # Each run starts private MariaDB and Redis instances (scripts/servers.sh, in a fresh temporary SERVERS_DIR unless
 # SERVERS_DIR is set) and stops them at the end, builds the jar and the test classes (BENCH_SKIP_BUILD=1 skips
-# that), prints a markdown table and writes bench/results/latest.md (bulk: bench/results/bulk.md); the latency figure also writes
-# bench/results/latency.png. Logs of the application processes: target/bench/<figure>-<time>/.
+# that; MVN_FLAGS adds Maven flags), prints a markdown table and writes bench/results/latest.md (bulk:
+# bench/results/bulk.md); the latency figure also writes bench/results/latency.png. Logs of the application processes: target/bench/<figure>-<time>/.
 
 set -euo pipefail
 
@@ -52,26 +40,83 @@ cd "$ROOT_DIR"
 source scripts/pick-jdk.sh
 pick_jdk || true
 
+# The figures: name | main class in dev.cacheinvalidation.bench (jmh: JMH's ScriptStepBenchmark) | in "all" |
+# what it needs besides the JVM (servers: MariaDB and Redis and the ahead-of-time cache; debezium: also Debezium
+# Server) | what it measures (a line of its own per "|" continuation). "all" runs them in this order.
+FIGURES="$(cat <<'TABLE'
+startup     | StartupBench          | all | servers  | (5) process start to "Connected to binlog" (2 runs)
+catchup     | CatchupBench          | all | servers  | (1) catch-up throughput of the pipeline on a 100,000-change backlog (2 runs)
+reference   | CatchupReferenceBench | all | debezium | (11) catch-up from process start against Debezium Server 3.6 in the same run: the
+            |                       |     |          | pipeline with the ahead-of-time cache, as plain java -jar, and Debezium Server, one backlog, in turn (2 runs)
+cpu         | CpuPerChangeBench     | all | debezium | (12) CPU per change at 5,000 changes/s for 60 s, pipeline and Debezium Server side by side
+restart     | RestartBench          | all | servers  | (13) pipeline and worker down while 100,000 changes commit: restart to the last key deleted
+drain       | DrainBench            | all | servers  | (2) one worker draining 50,000 events of 5 keys, against the seed's algorithm (2 runs)
+latency     | LatencyBench          | all | servers  | (3) end-to-end latency at 5,000 changes/s, pipeline + worker (20 s; --duration 60)
+consistency | ConsistencyBench      | all | servers  | (7) racing read-through readers: plain GET/SET, + second delete, lease protocol;
+            |                       |     |          | (8) lease-get + lease-fill against GET + SET (30 s per protocol)
+jmh         | -                     | all | -        | (6) the JavaScript step per event (JMH, ScriptStepBenchmark)
+bulk        | BulkBench             | -   | servers  | (9) one transaction of 1,000,000 rows at -Xmx256m against the catch-up of as many changes
+            |                       |     |          | in transactions of 100; (10) workers stopped while 1,500,000 changes commit above a stream
+            |                       |     |          | bound of 1,000,000, then one worker (about 10 minutes)
+replay      | ReplayBench           | -   | servers  | (14) replay --since of 100,000 changes against the catch-up of the same backlog
+TABLE
+)"
+
+# figure_field NAME COLUMN: a column of the figure's row (2 main class, 3 in all, 4 needs), nothing for no figure
+figure_field() {
+  awk -F'|' -v name="$1" -v column="$2" '{ gsub(/ /, "", $1) } $1 == name { gsub(/^ +| +$/, "", $column); print $column }' \
+    <<<"$FIGURES"
+}
+
+# figure_names [all]: every figure's name, or those of "all", in the table's order
+figure_names() {
+  awk -F'|' -v only="${1:-}" '{ gsub(/ /, "", $1); gsub(/ /, "", $3) } $1 != "" && (only == "" || $3 == only) { print $1 }' \
+    <<<"$FIGURES"
+}
+
+usage() {
+  sed -n '2,/^$/p' "$0" | sed 's/^# \{0,1\}//'
+  echo "Figures:"
+  awk -F'|' '{ name = $1; gsub(/ /, "", name); gsub(/ /, "", $3); text = $5; sub(/^ /, "", text) }
+    NF == 5 { printf "  %-12s %s%s\n", name, (name != "" && $3 != "all" ? "[not in all] " : ""), text }' <<<"$FIGURES"
+}
+
 FIGURE="${1:-all}"
 [ $# -gt 0 ] && shift
 
 case "$FIGURE" in
-  catchup|drain|latency|startup|jmh|consistency|bulk|reference|cpu|restart|replay|all) ;;
+  all) ;;
   jfr-top)
     [ $# -ge 1 ] || { echo "usage: $0 jfr-top FILE.jfr [thread-name-regex]" >&2; exit 2; }
     [ -f target/test-classes/dev/cacheinvalidation/bench/JfrTop.class ] || ./mvnw -B -q test-compile
     exec java -cp target/test-classes dev.cacheinvalidation.bench.JfrTop "$@"
     ;;
   -h|--help|help)
-    sed -n '2,/^$/p' "$0" | sed 's/^# \{0,1\}//'
+    usage
     exit 0
     ;;
   *)
-    echo "usage: $0 [catchup|drain|latency|startup|jmh|consistency|bulk|reference|cpu|restart|replay|all|jfr-top FILE]" \
-      "[options]" >&2
-    exit 2
+    if [ -z "$(figure_field "$FIGURE" 2)" ]; then
+      echo "usage: $0 [$(figure_names | tr '\n' '|')all|jfr-top FILE] [options]" >&2
+      exit 2
+    fi
     ;;
 esac
+if [ "$FIGURE" = all ]; then
+  FIGURES_TO_RUN="$(figure_names all)"
+else
+  FIGURES_TO_RUN="$FIGURE"
+fi
+# needs_of WHAT: some figure of the run needs it (servers: "servers" or "debezium"; debezium)
+needs_of() {
+  local figure
+  for figure in $FIGURES_TO_RUN; do
+    case "$1:$(figure_field "$figure" 4)" in
+      servers:servers|servers:debezium|debezium:debezium) return 0 ;;
+    esac
+  done
+  return 1
+}
 
 JFR=false
 ARGS=()
@@ -82,7 +127,8 @@ for arg in "$@"; do
   esac
 done
 
-log() { printf '[bench] %s\n' "$*" >&2; }
+LOG_NAME=bench
+source bench/common.sh
 
 # ------------------------------------------------------------------ build
 
@@ -103,18 +149,15 @@ build_copy() {
     cp -r target/graal "$BUILD/graal" || return 1
     sed "s#target/#$ROOT_DIR/$BUILD/#g" target/graal.args >"$BUILD/graal.args" || return 1
   fi
-  # the figures' mains come from src/bench/java, which the pom adds to the test sources; JMH's list of them is
-  # written by its annotation processor as they compile
+  # the figures' mains and JMH's list of them (written by its annotation processor as they compile)
   [ -f "$BUILD/test-classes/META-INF/BenchmarkList" ] \
     && [ -f "$BUILD/test-classes/dev/cacheinvalidation/bench/BenchSupport.class" ] \
     && [ -f "$BUILD/classes/dev/cacheinvalidation/Application.class" ]
 }
 for attempt in 1 2 3; do
   if [ "${BENCH_SKIP_BUILD:-}" != 1 ]; then
-    log "building the jar and the test classes"
-    ./mvnw -B -q package -DskipTests
-    [ -f target/test-classes/META-INF/BenchmarkList ] || ./mvnw -B -q test-compile
-    ./mvnw -B -q dependency:build-classpath -Dmdep.outputFile=target/bench-classpath.txt
+    build_jar_and_test_classes
+    write_classpath target/bench-classpath.txt
   fi
   if build_copy; then break; fi
   [ "$attempt" = 3 ] && { log "the build in target/ is incomplete (another build running?)"; exit 1; }
@@ -137,7 +180,7 @@ fi
 # ------------------------------------------------------------------ the ahead-of-time cache
 
 AOT_CACHE=""
-if [ "${BENCH_AOT:-1}" != 0 ] && [ "$FIGURE" != jmh ] && [ "$(java_major "$(command -v java)")" -ge 25 ]; then
+if [ "${BENCH_AOT:-1}" != 0 ] && needs_of servers && [ "$(java_major "$(command -v java)")" -ge 25 ]; then
   log "making the ahead-of-time cache (scripts/run.sh train, as the Docker image does)"
   if (cd "$BUILD/app" && CACHE_INVALIDATION_JAR="$ROOT_DIR/$BUILD/cache-invalidation.jar" \
       CACHE_INVALIDATION_AOT="$ROOT_DIR/$BUILD/cache-invalidation.aot" "$ROOT_DIR/scripts/run.sh" train \
@@ -170,29 +213,13 @@ fetch_debezium_server() {
   fi
   DEBEZIUM_SERVER_HOME="$ROOT_DIR/$dir/debezium-server"
 }
-case "$FIGURE" in
-  reference|cpu|all) fetch_debezium_server ;;
-esac
+if needs_of debezium; then fetch_debezium_server; fi
 
 # ------------------------------------------------------------------ servers
 
-OWN_SERVERS_DIR=""
-if [ "$FIGURE" != jmh ]; then
-  if [ -z "${SERVERS_DIR:-}" ]; then
-    OWN_SERVERS_DIR="$(mktemp -d)"
-    SERVERS_DIR="$OWN_SERVERS_DIR/servers"
-  fi
-  export SERVERS_DIR
-  stop_servers() {
-    if [ -n "$OWN_SERVERS_DIR" ]; then
-      scripts/servers.sh clean || true
-      rm -rf "$OWN_SERVERS_DIR"
-    else
-      scripts/servers.sh stop || true
-    fi
-  }
+if needs_of servers; then
   trap stop_servers EXIT
-  scripts/servers.sh start >/dev/null
+  start_servers
 fi
 
 bench_java() {
@@ -202,38 +229,26 @@ bench_java() {
 }
 
 run_figure() {
-  case "$1" in
-    catchup) bench_java dev.cacheinvalidation.bench.CatchupBench ${ARGS[@]+"${ARGS[@]}"} ;;
-    drain) bench_java dev.cacheinvalidation.bench.DrainBench ${ARGS[@]+"${ARGS[@]}"} ;;
-    latency) bench_java dev.cacheinvalidation.bench.LatencyBench ${ARGS[@]+"${ARGS[@]}"} ;;
-    startup) bench_java dev.cacheinvalidation.bench.StartupBench ${ARGS[@]+"${ARGS[@]}"} ;;
-    consistency) bench_java dev.cacheinvalidation.bench.ConsistencyBench ${ARGS[@]+"${ARGS[@]}"} ;;
-    bulk) bench_java dev.cacheinvalidation.bench.BulkBench ${ARGS[@]+"${ARGS[@]}"} ;;
-    reference) bench_java dev.cacheinvalidation.bench.CatchupReferenceBench ${ARGS[@]+"${ARGS[@]}"} ;;
-    cpu) bench_java dev.cacheinvalidation.bench.CpuPerChangeBench ${ARGS[@]+"${ARGS[@]}"} ;;
-    restart) bench_java dev.cacheinvalidation.bench.RestartBench ${ARGS[@]+"${ARGS[@]}"} ;;
-    replay) bench_java dev.cacheinvalidation.bench.ReplayBench ${ARGS[@]+"${ARGS[@]}"} ;;
-    jmh)
-      java -cp "$CP" -Dbench.script="$BUILD/app/routes/cache-keys.js" org.openjdk.jmh.Main ScriptStepBenchmark \
-        -f 1 -wi 3 -i 5 -rf json -rff "$RUN_DIR/jmh.json" \
-        | tee "$RUN_DIR/jmh.log"
-      if [ -n "$GRAAL_ARGS" ]; then
-        # the same with the Graal JIT compiling the script (more warm-up: Truffle compiles in the background)
-        java "$GRAAL_ARGS" -cp "$CP" -Dbench.script="$BUILD/app/routes/cache-keys.js" org.openjdk.jmh.Main \
-          ScriptStepBenchmark -f 1 -wi 5 -i 5 -jvmArgsPrepend "$GRAAL_ARGS" -rf json -rff "$RUN_DIR/jmh-graal.json" \
-          | tee "$RUN_DIR/jmh-graal.log"
-      fi
-      ;;
-  esac
+  local main
+  main="$(figure_field "$1" 2)"
+  if [ "$main" != - ]; then
+    bench_java "dev.cacheinvalidation.bench.$main" ${ARGS[@]+"${ARGS[@]}"}
+    return
+  fi
+  # jmh
+  java -cp "$CP" -Dbench.script="$BUILD/app/routes/cache-keys.js" org.openjdk.jmh.Main ScriptStepBenchmark \
+    -f 1 -wi 3 -i 5 -rf json -rff "$RUN_DIR/jmh.json" \
+    | tee "$RUN_DIR/jmh.log"
+  if [ -n "$GRAAL_ARGS" ]; then
+    # the same with the Graal JIT compiling the script (more warm-up: Truffle compiles in the background)
+    java "$GRAAL_ARGS" -cp "$CP" -Dbench.script="$BUILD/app/routes/cache-keys.js" org.openjdk.jmh.Main \
+      ScriptStepBenchmark -f 1 -wi 5 -i 5 -jvmArgsPrepend "$GRAAL_ARGS" -rf json -rff "$RUN_DIR/jmh-graal.json" \
+      | tee "$RUN_DIR/jmh-graal.log"
+  fi
 }
 
 FAILED=0
-if [ "$FIGURE" = all ]; then
-  FIGURES="startup catchup reference cpu restart drain latency consistency jmh"
-else
-  FIGURES="$FIGURE"
-fi
-for figure in $FIGURES; do
+for figure in $FIGURES_TO_RUN; do
   log "figure: $figure"
   if ! run_figure "$figure"; then
     log "figure $figure failed"

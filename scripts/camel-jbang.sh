@@ -47,4 +47,7 @@ fi
 
 # shellcheck disable=SC2086 # CAMEL_JBANG_JAVA_OPTS holds several options
 # an OutOfMemoryError ends the process (a restart replays from the saved position) instead of leaving it half alive
-exec java -XX:+ExitOnOutOfMemoryError ${CAMEL_JBANG_JAVA_OPTS:-} -cp "$(cat "$CLASSPATH_FILE")" main.CamelJBang "$@"
+# the options of every start of the application (scripts/jvm.options)
+source "$ROOT_DIR/scripts/jvm.sh"
+mapfile -t OPTS < <(jvm_options "$(java_major java)")
+exec java "${OPTS[@]}" ${CAMEL_JBANG_JAVA_OPTS:-} -cp "$(cat "$CLASSPATH_FILE")" main.CamelJBang "$@"

@@ -3,10 +3,8 @@
 # Java 25 is what the project is measured and tested on; any JDK from 17 on runs it (the code targets 17), so
 # without a 25 the newest JDK found is used.
 
-java_major() {
-  # the major version of the given java binary (e.g. 25), or nothing
-  "$1" -version 2>&1 | sed -n 's/.*version "\([0-9][0-9]*\)[."].*/\1/p' | head -n 1
-}
+# java_major
+source "$(dirname "${BASH_SOURCE[0]}")/jvm.sh"
 
 pick_jdk() {
   local best="" best_major=0 candidate major

@@ -11,8 +11,9 @@
 # older than the jar is made again.
 # On Java 17 to 24 the jar runs as plain `java -jar`.
 #
-# Always: -XX:+ExitOnOutOfMemoryError (an OutOfMemoryError ends the process, which then replays from the saved
-# position). Run from the directory that holds routes/ and application.properties.
+# The JVM options are those of scripts/jvm.options (beside this script), e.g. -XX:+ExitOnOutOfMemoryError: an
+# OutOfMemoryError ends the process, which then replays from the saved position. Run from the directory that
+# holds routes/ and application.properties.
 #
 # Environment:
 #   JAVA_HOME                    the JDK or JRE to run (else `java` on the PATH)
@@ -23,18 +24,18 @@
 set -euo pipefail
 
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# java_major, jvm_options
+source "$SCRIPT_DIR/jvm.sh"
 JAR="${CACHE_INVALIDATION_JAR:-$SCRIPT_DIR/../target/cache-invalidation.jar}"
 [ -f "$JAR" ] || { echo "cache-invalidation: $JAR not found: build it with ./mvnw -B package -DskipTests" >&2; exit 2; }
 JAR="$(cd "$(dirname "$JAR")" && pwd)/$(basename "$JAR")"
 AOT="${CACHE_INVALIDATION_AOT:-${JAR%.jar}.aot}"
 
 if [ -n "${JAVA_HOME:-}" ]; then JAVA="$JAVA_HOME/bin/java"; else JAVA="java"; fi
-MAJOR="$("$JAVA" -version 2>&1 | sed -n 's/.*version "\([0-9][0-9]*\)[."].*/\1/p' | head -n 1)"
+MAJOR="$(java_major "$JAVA")"
 [ -n "$MAJOR" ] || { echo "cache-invalidation: cannot run $JAVA" >&2; exit 2; }
 
-OPTS=(-XX:+ExitOnOutOfMemoryError)
-# GraalJS's Truffle uses sun.misc.Unsafe, which Java 24 and later warn of at start unless allowed
-[ "$MAJOR" -ge 24 ] && OPTS+=(--sun-misc-unsafe-memory-access=allow)
+mapfile -t OPTS < <(jvm_options "$MAJOR")
 # shellcheck disable=SC2206 # JAVA_OPTS is a list of options
 [ -n "${JAVA_OPTS:-}" ] && OPTS+=(${JAVA_OPTS})
 
@@ -43,7 +44,9 @@ train() {
   local tmp="$AOT.training"
   rm -f "$tmp"
   echo "cache-invalidation: training run for the ahead-of-time cache $AOT" >&2
-  "$JAVA" "${OPTS[@]}" -XX:AOTCacheOutput="$tmp" -Xlog:aot*=off -Xlog:cds*=off -jar "$JAR" train
+  local logs
+  mapfile -t logs < <(jvm_options_of aot)
+  "$JAVA" "${OPTS[@]}" -XX:AOTCacheOutput="$tmp" "${logs[@]}" -jar "$JAR" train
   mv -f "$tmp" "$AOT"
 }
 
@@ -59,11 +62,11 @@ if [ "$MAJOR" -ge 25 ] && [ "$AOT" != off ]; then
     # a failed training run costs the speed-up only, never the start
     train || echo "cache-invalidation: the training run failed; starting without the cache" >&2
   fi
-  # a cache made by another JVM or for another jar is ignored (the JVM checks), silently: -Xlog:aot*=off.
-  # Its classes, not its method profiles (-AOTReplayTraining): the training run has no binlog, and its
-  # profiles of shared code made the binlog reader's compiled code dearer (see docs/performance.md)
-  [ -f "$AOT" ] && OPTS+=(-XX:AOTCache="$AOT" -XX:+UnlockDiagnosticVMOptions -XX:-AOTReplayTraining
-    -Xlog:aot*=off -Xlog:cds*=off)
+  # with the options of the cases "aot-use" and "aot" of scripts/jvm.options
+  if [ -f "$AOT" ]; then
+    OPTS+=(-XX:AOTCache="$AOT")
+    mapfile -t -O "${#OPTS[@]}" OPTS < <(jvm_options_of aot-use aot)
+  fi
 fi
 
 exec "$JAVA" "${OPTS[@]}" -jar "$JAR" "$@"

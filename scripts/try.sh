@@ -36,11 +36,13 @@ esac
 
 JAVA="${JAVA_HOME:+$JAVA_HOME/bin/}java"
 command -v "$JAVA" >/dev/null 2>&1 || die "no java found: install a JDK 17 or newer (or set JAVA_HOME)"
-java_major="$("$JAVA" -version 2>&1 | sed -n 's/.*version "\([0-9]*\).*/\1/p' | head -n 1)"
-[ "${java_major:-0}" -ge 17 ] || die "$JAVA is Java ${java_major:-?}: Java 17 or newer is needed"
-# Maven's Guice and GraalJS's Truffle still use sun.misc.Unsafe, which Java 24 and later warn of at every start
+# java_major, jvm_options
+source scripts/jvm.sh
+major="$(java_major "$JAVA")"
+[ "${major:-0}" -ge 17 ] || die "$JAVA is Java ${major:-?}: Java 17 or newer is needed"
+# Maven's Guice still uses sun.misc.Unsafe, which Java 24 and later warn of at every start
 unsafe_allowed=()
-if [ "$java_major" -ge 24 ]; then unsafe_allowed=(--sun-misc-unsafe-memory-access=allow); fi
+if [ "$major" -ge 24 ]; then unsafe_allowed=(--sun-misc-unsafe-memory-access=allow); fi
 
 # ------------------------------------------------------------------ build
 
@@ -86,13 +88,15 @@ for candidate in $(seq $(( 40000 + RANDOM % 10000 )) 50999); do
 done
 [ -n "$management_port" ] || die "no free TCP port for the health endpoint"
 
-jvm_options=(-XX:+ExitOnOutOfMemoryError "${unsafe_allowed[@]}" "-Dcdc.dataDir=$DEMO_DIR/data" "-Dcamel.management.port=$management_port")
+# the options of every start (scripts/jvm.options), then the demo's settings
+mapfile -t app_options < <(jvm_options "$major")
+app_options+=("-Dcdc.dataDir=$DEMO_DIR/data" "-Dcamel.management.port=$management_port")
 
-say "starting pipeline and worker: java -XX:+ExitOnOutOfMemoryError -jar $JAR (log: $DEMO/app.log)"
+say "starting pipeline and worker: java ${app_options[0]} -jar $JAR (log: $DEMO/app.log)"
 : >"$DEMO_DIR/app.log"
 # the demo's servers only: nothing else of the caller's environment (a CACHE_URI, a key's override) reaches it
 env -i PATH="$PATH" HOME="$HOME" MYSQL_DSN="$MYSQL_DSN" REDIS_URI="$REDIS_URI" \
-  "$JAVA" "${jvm_options[@]}" -jar "$JAR" >>"$DEMO_DIR/app.log" 2>&1 </dev/null &
+  "$JAVA" "${app_options[@]}" -jar "$JAR" >>"$DEMO_DIR/app.log" 2>&1 </dev/null &
 app_pid=$!
 tail -n +1 -f "$DEMO_DIR/app.log" >&2 &
 tail_pid=$!

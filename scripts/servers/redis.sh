@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# The private Redis: start, RESP commands, readiness, stop. Sourced by scripts/servers.sh, which sets the paths and settings used here.
+# The private Redis: start, readiness, commands, stop. Sourced by scripts/servers.sh, which sets the paths and settings used here.
 
 # ------------------------------------------------------------------ Redis
 
@@ -15,57 +15,35 @@ redis_binaries() {
   log "using Redis of $EMBEDDED_REDIS_JAR ($RD_SERVER)"
 }
 
-# resp_command PORT ARGS...: sends one command in the Redis protocol and prints the reply as redis-cli
-# does when its output is not a terminal; fails on an error reply.
-resp_command() {
-  local port="$1" arg request
-  shift
-  request="*$#"$'\r\n'
-  for arg in "$@"; do
-    request+="\$$(printf '%s' "$arg" | wc -c | tr -d ' ')"$'\r\n'"$arg"$'\r\n'
-  done
-  exec 3<>"/dev/tcp/127.0.0.1/$port" || return 1
-  printf '%s' "$request" >&3
-  local rc=0
-  resp_reply 3 || rc=1
-  exec 3>&-
-  return "$rc"
+# redis_command ARGS...: runs one command on the private Redis with redis-cli, else with the JDK alone
+# (scripts/RedisCommand.java), and prints the reply as redis-cli does off a terminal
+redis_command() {
+  local cli port
+  port="$(redis_port)" || die "Redis port unknown"
+  if cli="$(find_bin redis-cli)"; then
+    "$cli" -h 127.0.0.1 -p "$port" "$@"
+  else
+    "${JAVA_HOME:+$JAVA_HOME/bin/}java" "$ROOT_DIR/scripts/RedisCommand.java" "$port" "$@"
+  fi
 }
 
-resp_reply() {
-  local fd="$1" line value count i
-  IFS= read -r -t 5 line <&"$fd" || return 1
-  line="${line%$'\r'}"
-  case "$line" in
-    +*) printf '%s\n' "${line:1}" ;;
-    -*) printf '%s\n' "${line:1}" >&2; return 1 ;;
-    :*) printf '%s\n' "${line:1}" ;;
-    \$-1) printf '\n' ;;
-    \$*) IFS= read -r -t 5 -N "${line:1}" value <&"$fd"; IFS= read -r -t 5 line <&"$fd"; printf '%s\n' "$value" ;;
-    \*-1) ;;
-    \**) count="${line:1}"; for (( i = 0; i < count; i++ )); do resp_reply "$fd" || return 1; done ;;
-    *) return 1 ;;
-  esac
-}
-
-redis_ping() {
-  local port
-  port="$(redis_port)" || return 1
-  [ "$(resp_command "$port" PING 2>/dev/null)" = PONG ]
+# redis_ready LOG_START: the Redis started after byte LOG_START of its log has loaded its data and takes commands
+redis_ready() {
+  [ -f "$RD_PID" ] && tail -c +$(( $1 + 1 )) "$RD_LOG" 2>/dev/null | grep -q 'Ready to accept connections'
 }
 
 # redis_start [same-port]
 redis_start() {
-  local mode="${1:-}" port i
+  local mode="${1:-}" port i log_start
   mkdir -p "$RD_DATA"
 
   if redis_alive; then
-    redis_port >/dev/null || die "Redis is running (pid file $RD_PID) but $RD_PORT_FILE is missing"
+    port="$(redis_port)" || die "Redis is running (pid file $RD_PID) but $RD_PORT_FILE is missing"
     for i in $(seq 1 $(( START_TIMEOUT * 5 ))); do
-      redis_ping && break
+      port_in_use "$port" && break
       sleep 0.2
     done
-    redis_ping || die "Redis (pid $(cat "$RD_PID")) is running but does not answer"
+    port_in_use "$port" || die "Redis (pid $(cat "$RD_PID")) is running but does not answer"
     log "reusing Redis pid $(cat "$RD_PID") on 127.0.0.1:$(redis_port)"
     return 0
   fi
@@ -83,6 +61,7 @@ redis_start() {
   printf '%s\n' "$port" >"$RD_PORT_FILE"
 
   rm -f "$RD_PID"
+  log_start="$(stat -c %s "$RD_LOG" 2>/dev/null || echo 0)"
   log "starting Redis on 127.0.0.1:$port (data $RD_DATA)"
   spawn_daemon "$RD_LOG" "$RD_SERVER" \
     --port "$port" \
@@ -95,7 +74,7 @@ redis_start() {
     --logfile "$RD_LOG" \
     ${REDIS_EXTRA_ARGS:-}
   for i in $(seq 1 $(( START_TIMEOUT * 5 ))); do
-    if [ -f "$RD_PID" ] && redis_ping; then
+    if redis_ready "$log_start"; then
       log "Redis is ready (pid $(cat "$RD_PID"))"
       return 0
     fi
@@ -111,15 +90,11 @@ redis_stop() {
     rm -f "$RD_PID"
     return 0
   fi
-  local pid port
+  local pid
   pid="$(cat "$RD_PID")"
   log "stopping Redis (pid $pid)"
-  # NOSAVE skips the RDB snapshot only; the append-only file is still flushed and fsynced.
-  if port="$(redis_port)"; then
-    resp_command "$port" SHUTDOWN NOSAVE >/dev/null 2>&1 || true
-  fi
-  if ! wait_pid_exit "$pid" 20; then
-    stop_pid Redis "$pid" 30
-  fi
+  # SIGTERM: Redis flushes and fsyncs the append-only file and, with no save points (--save ""), writes no RDB
+  # snapshot, as SHUTDOWN NOSAVE does
+  stop_pid Redis "$pid" 50
   rm -f "$RD_PID"
 }

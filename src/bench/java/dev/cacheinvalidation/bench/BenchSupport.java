@@ -18,6 +18,7 @@ import java.util.Map;
 import java.util.function.LongConsumer;
 
 import dev.cacheinvalidation.it.AppProcess;
+import dev.cacheinvalidation.it.JvmOptions;
 import dev.cacheinvalidation.it.ProcessStats;
 import dev.cacheinvalidation.it.TestServers;
 import redis.clients.jedis.Jedis;
@@ -65,6 +66,28 @@ final class BenchSupport {
 
         boolean bool(String name) {
             return Boolean.parseBoolean(values.getOrDefault(name, "false"));
+        }
+    }
+
+    /** The backlog of the catch-up figures: {@code --rows N} products changed {@code --rounds N} times (tx of 100). */
+    record Backlog(int rows, int rounds) {
+        static Backlog of(Flags flags) {
+            return new Backlog(flags.integer("rows", 1000), flags.integer("rounds", 100));
+        }
+
+        long changes() {
+            return (long) rows * rounds;
+        }
+    }
+
+    /**
+     * Steady row changes for {@code --duration S} seconds: {@code --rate N} a second, {@code --tx-rows N} a
+     * transaction, over {@code --connections N}.
+     */
+    record WriteLoad(int duration, int rate, int txRows, int connections) {
+        static WriteLoad of(Flags flags, int seconds) {
+            return new WriteLoad(flags.integer("duration", seconds), flags.integer("rate", 5000),
+                    flags.integer("tx-rows", 5), flags.integer("connections", 4));
         }
     }
 
@@ -181,9 +204,8 @@ final class BenchSupport {
         if (cache.isEmpty() || !Files.isRegularFile(Path.of(cache))) {
             return List.of();
         }
-        // as scripts/run.sh starts the application: the cache's classes without its method profiles
-        return List.of("-XX:AOTCache=" + cache, "-XX:+UnlockDiagnosticVMOptions", "-XX:-AOTReplayTraining",
-                "-Xlog:aot*=off", "-Xlog:cds*=off");
+        // as scripts/run.sh starts the application (scripts/jvm.options)
+        return JvmOptions.fromAotCache(Path.of(cache));
     }
 
     // ------------------------------------------------------------------ servers

@@ -39,11 +39,10 @@ public final class CatchupBench {
     public static void main(String[] args) throws Exception {
         BenchSupport.Flags flags = new BenchSupport.Flags(args);
         int runs = flags.integer("runs", 2);
-        int rows = flags.integer("rows", 1000);
-        int rounds = flags.integer("rounds", 100);
+        BenchSupport.Backlog backlog = BenchSupport.Backlog.of(flags);
         int warmRounds = flags.integer("warm-rounds", 1);
         TestServers servers = BenchSupport.servers();
-        BenchSupport.ensureProducts(servers, FIRST_ID, rows);
+        BenchSupport.ensureProducts(servers, FIRST_ID, backlog.rows());
 
         List<String> rates = new ArrayList<>();
         List<String> fromStart = new ArrayList<>();
@@ -51,14 +50,14 @@ public final class CatchupBench {
         boolean met = true;
         int incomplete = 0;
         for (int run = 1; run <= runs; run++) {
-            Result r = runOnce(servers, run, rows, rounds, warmRounds, flags.bool("histogram"));
+            Result r = runOnce(servers, run, backlog.rows(), backlog.rounds(), warmRounds, flags.bool("histogram"));
             rates.add(num(r.eventsPerSecond()));
             fromStart.add(seconds(r.doneNanos - r.startNanos()));
             memory.add(r.memory);
             met &= r.eventsPerSecond() >= 30_000 && r.complete;
             incomplete += r.complete ? 0 : 1;
         }
-        long events = (long) rows * rounds;
+        long events = backlog.changes();
         row("(1) Catch-up, " + num(events) + " changes, tx of 100",
                 String.join(" / ", rates) + " events/s (first entry to last); " + String.join(" / ", fromStart)
                         + " from process start" + (incomplete > 0 ? "; " + incomplete + " run(s) INCOMPLETE (see details)" : "")

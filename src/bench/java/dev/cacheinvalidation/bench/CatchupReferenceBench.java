@@ -39,11 +39,10 @@ public final class CatchupReferenceBench {
     public static void main(String[] args) throws Exception {
         BenchSupport.Flags flags = new BenchSupport.Flags(args);
         int runs = flags.integer("runs", 2);
-        int rows = flags.integer("rows", 1000);
-        int rounds = flags.integer("rounds", 100);
+        BenchSupport.Backlog backlog = BenchSupport.Backlog.of(flags);
         TestServers servers = BenchSupport.servers();
         DebeziumServerReference reference = DebeziumServerReference.installed(servers);
-        BenchSupport.ensureProducts(servers, CatchupBench.FIRST_ID, rows);
+        BenchSupport.ensureProducts(servers, CatchupBench.FIRST_ID, backlog.rows());
 
         List<String> contenders = new ArrayList<>(List.of(PIPELINE_AOT, PIPELINE_PLAIN, REFERENCE));
         if (BenchSupport.aotOptions().isEmpty()) {
@@ -65,7 +64,7 @@ public final class CatchupReferenceBench {
                 contender.extra = --later;
             }
             long committing = System.nanoTime();
-            long events = CatchupBench.commitBacklog(servers, rows, rounds);
+            long events = CatchupBench.commitBacklog(servers, backlog.rows(), backlog.rounds());
             detail("reference run %d: backlog of %,d row changes committed in %s with every contender stopped (load %s)",
                     run, events, seconds(System.nanoTime() - committing), BenchSupport.loadAverage());
             List<String> order = new ArrayList<>(contenders);
@@ -88,7 +87,7 @@ public final class CatchupReferenceBench {
                 met &= ratio >= 1.3;
                 cells.add(String.format(Locale.ROOT, "%.1f s against %.1f s: %.2fx", own.get(i), ref.get(i), ratio));
             }
-            row("(11) Catch-up from process start, " + BenchSupport.num((double) rows * rounds) + " changes, tx of 100, "
+            row("(11) Catch-up from process start, " + BenchSupport.num(backlog.changes()) + " changes, tx of 100, "
                     + name, String.join(" / ", cells) + (met ? "" : " **MISSED**"), ">= 1.3x " + REFERENCE,
                     REFERENCE + " in the same run (MariaDB connector, Redis sink, no script)");
         }

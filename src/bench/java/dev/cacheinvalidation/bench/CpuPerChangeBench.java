@@ -31,13 +31,10 @@ public final class CpuPerChangeBench {
     public static void main(String[] args) throws Exception {
         BenchSupport.Flags flags = new BenchSupport.Flags(args);
         int runs = flags.integer("runs", 2);
-        int duration = flags.integer("duration", 60);
-        int rate = flags.integer("rate", 5000);
-        int txRows = flags.integer("tx-rows", 5);
-        int connections = flags.integer("connections", 4);
+        BenchSupport.WriteLoad writes = BenchSupport.WriteLoad.of(flags, 60);
         TestServers servers = BenchSupport.servers();
         DebeziumServerReference reference = DebeziumServerReference.installed(servers);
-        LatencyBench.ensureProducts(servers, rate * duration + 10_000);
+        LatencyBench.ensureProducts(servers, writes.rate() * writes.duration() + 10_000);
 
         List<String> included = new ArrayList<>();
         List<String> excluded = new ArrayList<>();
@@ -58,7 +55,7 @@ public final class CpuPerChangeBench {
                             + "-reference-work"), dir.resolve("cpu-" + run + "-reference-data"), prefix)) {
                 pipeline.awaitLine("Connected to binlog", Duration.ofSeconds(180));
                 dbz.awaitLine("Connected to binlog", Duration.ofSeconds(180));
-                LatencyBench.Load load = new LatencyBench.Load(servers, rate, txRows, connections, duration);
+                LatencyBench.Load load = new LatencyBench.Load(servers, writes, writes.duration());
                 double[] cpuAtLoad = { pipeline.cpuSeconds(), dbz.cpuSeconds() };
                 Thread generator = new Thread(load, "load");
                 generator.start();
@@ -75,7 +72,7 @@ public final class CpuPerChangeBench {
                 double achieved = changes / ((loadEnd - load.startNanos) / 1e9);
                 detail("cpu run %d: %,d changes committed in %s, %,.0f/s against the %,d/s asked for (%d per tx, %d"
                         + " connections; below the rate when the machine cannot commit faster) (load %s)", run, changes,
-                        seconds(loadEnd - load.startNanos), achieved, rate, txRows, connections,
+                        seconds(loadEnd - load.startNanos), achieved, writes.rate(), writes.txRows(), writes.connections(),
                         BenchSupport.loadAverage());
                 detail("cpu run %d: pipeline %s; %s", run, own.describe(changes), pipeline.memorySummary());
                 detail("cpu run %d: %s %s; %s", run, "Debezium Server", ref.describe(changes), dbz.memorySummary());
@@ -87,7 +84,8 @@ public final class CpuPerChangeBench {
                 jedis.del(stream, referenceStream);
             }
         }
-        String what = String.format(Locale.ROOT, "%,d changes/s, tx of %d, %d s", rate, txRows, duration);
+        String what = String.format(Locale.ROOT, "%,d changes/s, tx of %d, %d s", writes.rate(), writes.txRows(),
+                writes.duration());
         row("(12) CPU per 1,000 changes, " + what + ", start-up included", String.join(" / ", included)
                 + (met ? "" : " **MISSED**"), "<= Debezium Server's", "Debezium Server 3.6 in the same run, side by side");
         row("(12) CPU per 1,000 changes, " + what + ", start-up excluded", String.join(" / ", excluded), "",

@@ -51,13 +51,11 @@ public final class LatencyBench {
 
     public static void main(String[] args) throws Exception {
         BenchSupport.Flags flags = new BenchSupport.Flags(args);
-        int duration = flags.integer("duration", 20);
         int warmup = flags.integer("warmup", 90);
-        int rate = flags.integer("rate", 5000);
-        int txRows = flags.integer("tx-rows", 5);
-        int connections = flags.integer("connections", 4);
+        BenchSupport.WriteLoad writes = BenchSupport.WriteLoad.of(flags, 20);
+        int duration = writes.duration();
         TestServers servers = BenchSupport.servers();
-        Load load = new Load(servers, rate, txRows, connections, warmup + duration);
+        Load load = new Load(servers, writes, warmup + duration);
         ensureProducts(servers, load.capacity);
 
         String stream = "bench:latency:" + System.currentTimeMillis();
@@ -88,7 +86,8 @@ public final class LatencyBench {
                 worker.awaitLine("reading stream", Duration.ofSeconds(120));
 
                 detail("latency: %d s warm-up + %d s at %,d row changes/s, %d per transaction, %d connections (load %s)",
-                        warmup, duration, rate, txRows, connections, BenchSupport.loadAverage());
+                        warmup, duration, writes.rate(), writes.txRows(), writes.connections(),
+                        BenchSupport.loadAverage());
                 double[] cpuAtStart = { pipeline.cpuSeconds(), worker.cpuSeconds() };
                 Thread generator = new Thread(load, "load");
                 generator.start();
@@ -178,8 +177,8 @@ public final class LatencyBench {
                         .mapToObj(v -> String.format(Locale.ROOT, "%.3f", v / 1e6)).toList());
                 LatencyChart.write(sorted, BenchSupport.runDir().resolve("latency.png"), String.format(Locale.ROOT,
                         "End-to-end latency, %,d changes at %,d/s (%d per tx, %d connections), %d s", sorted.length,
-                        rate, txRows, connections, duration));
-                row("(3) End-to-end latency, " + num(rate) + " changes/s, " + duration + " s",
+                        writes.rate(), writes.txRows(), writes.connections(), duration));
+                row("(3) End-to-end latency, " + num(writes.rate()) + " changes/s, " + duration + " s",
                         String.format(Locale.ROOT, "p50 %.1f ms, p90 %.1f ms, p99 %.1f ms, max %.1f ms (%,d changes, %,d"
                                 + " missing)%s", p50 / 1e6, p90 / 1e6, p99 / 1e6, max / 1e6, sorted.length, missing,
                                 met ? "" : " **MISSED**"),
@@ -263,11 +262,11 @@ public final class LatencyBench {
         private final int seconds;
         private final AtomicInteger nextId = new AtomicInteger();
 
-        Load(TestServers servers, int rate, int txRows, int connections, int seconds) {
+        Load(TestServers servers, BenchSupport.WriteLoad writes, int seconds) {
             this.servers = servers;
-            this.rate = rate;
-            this.txRows = txRows;
-            this.connections = connections;
+            this.rate = writes.rate();
+            this.txRows = writes.txRows();
+            this.connections = writes.connections();
             this.seconds = seconds;
             this.capacity = rate * seconds + 10_000;
             this.commitTimes = new long[capacity];

@@ -32,18 +32,17 @@ public final class ReplayBench {
     public static void main(String[] args) throws Exception {
         BenchSupport.Flags flags = new BenchSupport.Flags(args);
         int runs = flags.integer("runs", 1);
-        int rows = flags.integer("rows", 1000);
-        int rounds = flags.integer("rounds", 100);
+        BenchSupport.Backlog backlog = BenchSupport.Backlog.of(flags);
         TestServers servers = BenchSupport.servers();
-        BenchSupport.ensureProducts(servers, CatchupBench.FIRST_ID, rows);
+        BenchSupport.ensureProducts(servers, CatchupBench.FIRST_ID, backlog.rows());
         List<String> figures = new ArrayList<>();
         boolean met = true;
         for (int run = 1; run <= runs; run++) {
-            double[] rates = runOnce(servers, run, rows, rounds);
+            double[] rates = runOnce(servers, run, backlog.rows(), backlog.rounds());
             figures.add("replay " + num(rates[1]) + " events/s against catch-up " + num(rates[0]) + " events/s");
             met &= rates[1] >= rates[0];
         }
-        row("(14) Replay, " + num((long) rows * rounds) + " changes, tx of 100", String.join(" / ", figures)
+        row("(14) Replay, " + num(backlog.changes()) + " changes, tx of 100", String.join(" / ", figures)
                 + (met ? "" : " **MISSED**"), ">= the catch-up rate of the same run", "");
     }
 

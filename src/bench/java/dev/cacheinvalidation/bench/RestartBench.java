@@ -35,10 +35,9 @@ public final class RestartBench {
     public static void main(String[] args) throws Exception {
         BenchSupport.Flags flags = new BenchSupport.Flags(args);
         int runs = flags.integer("runs", 2);
-        int rows = flags.integer("rows", 1000);
-        int rounds = flags.integer("rounds", 100);
+        BenchSupport.Backlog backlog = BenchSupport.Backlog.of(flags);
         TestServers servers = BenchSupport.servers();
-        BenchSupport.ensureProducts(servers, SENTINEL_ID, rows + 1);
+        BenchSupport.ensureProducts(servers, SENTINEL_ID, backlog.rows() + 1);
         List<String> times = new ArrayList<>();
         List<String> memory = new ArrayList<>();
         boolean met = true;
@@ -63,7 +62,7 @@ public final class RestartBench {
                     BenchSupport.sleep(2500);
                 }
                 // 2. the outage: the backlog and one last change, with its key cached
-                long events = CatchupBench.commitBacklog(servers, rows, rounds);
+                long events = CatchupBench.commitBacklog(servers, backlog.rows(), backlog.rounds());
                 jedis.set("product:" + SENTINEL_ID, "cached");
                 updateSentinel(servers);
                 long expected = jedis.xlen(stream) + events + 1;
@@ -105,7 +104,7 @@ public final class RestartBench {
                 jedis.del(stream);
             }
         }
-        row("(13) Restart after an outage, " + BenchSupport.num((double) rows * rounds) + " changes committed while down",
+        row("(13) Restart after an outage, " + BenchSupport.num(backlog.changes()) + " changes committed while down",
                 String.join(" / ", times) + " from restart to the last key deleted" + (met ? "" : " **MISSED**"),
                 "no OOM", "");
         row("(4) Memory, restart: pipeline -Xmx256m, worker -Xmx128m", String.join(" / ", memory), "no OOM", "");

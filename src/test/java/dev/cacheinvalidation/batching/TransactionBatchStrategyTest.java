@@ -120,6 +120,20 @@ class TransactionBatchStrategyTest {
         void skipped() {
             offer(new SkippedRecord("schema change on cdc"));
         }
+
+        /** The BEGIN and {@code count} changes of a transaction not ended yet: all offered so far, as read. */
+        List<ChangeEvent> openTransaction(String tx, int count) {
+            begin(tx);
+            changes(tx, count);
+            return List.copyOf(offered);
+        }
+
+        /** One transaction of {@code count} changes, then the interval's end: the batches that carry events. */
+        List<EventBatch> batchesAfterTransaction(String tx, int count) {
+            transaction(tx, count);
+            intervalCompletion();
+            return withEvents();
+        }
     }
 
     private ChangeEvent change(String tx) {
@@ -282,10 +296,7 @@ class TransactionBatchStrategyTest {
     void transactionAboveTheHardCapIsSplit() {
         Aggregator aggregator = new Aggregator(40, 50);
 
-        aggregator.transaction("tx-huge", 120);
-        aggregator.intervalCompletion();
-
-        List<EventBatch> batches = aggregator.withEvents();
+        List<EventBatch> batches = aggregator.batchesAfterTransaction("tx-huge", 120);
         assertThat(batches).hasSizeGreaterThan(1);
         assertThat(batches).allSatisfy(b -> assertThat(b.size()).isLessThanOrEqualTo(50));
         assertThat(batches.get(0).containsSplitTransaction()).isTrue();
@@ -317,10 +328,8 @@ class TransactionBatchStrategyTest {
     @Test
     void aTransactionReadAgainFromItsStartAfterAReconnectIsWrittenOnceAndItsRecordsCovered() {
         Aggregator aggregator = new Aggregator(100, 50);
-        aggregator.begin("tx-reread");
-        aggregator.changes("tx-reread", 70);
+        List<ChangeEvent> firstRead = aggregator.openTransaction("tx-reread", 70);
         // the reader reconnects: Debezium resumes after the last whole transaction, without a second BEGIN
-        List<ChangeEvent> firstRead = List.copyOf(offered);
         firstRead.forEach(aggregator::offer);
         aggregator.changes("tx-reread", 30);
         aggregator.end("tx-reread");
@@ -336,9 +345,7 @@ class TransactionBatchStrategyTest {
     @Test
     void aTransactionWhoseBeginIsSentAgainAfterAReconnectIsWrittenOnceAndEndsAtItsRealEnd() {
         Aggregator aggregator = new Aggregator(1000, 1000);
-        aggregator.begin("tx-again");
-        aggregator.changes("tx-again", 71);
-        List<ChangeEvent> firstRead = List.copyOf(offered);
+        List<ChangeEvent> firstRead = aggregator.openTransaction("tx-again", 71);
         aggregator.begin("tx-again"); // sent again after the reconnect: it looks like the END
         firstRead.forEach(aggregator::offer);
         aggregator.changes("tx-again", 29);
@@ -372,10 +379,7 @@ class TransactionBatchStrategyTest {
     void partsOfASplitTransactionFillBatchesUpToMaxEvents() {
         Aggregator aggregator = new Aggregator(100, 50);
 
-        aggregator.transaction("tx-huge", 120);
-        aggregator.intervalCompletion();
-
-        List<EventBatch> batches = aggregator.withEvents();
+        List<EventBatch> batches = aggregator.batchesAfterTransaction("tx-huge", 120);
         assertThat(batches.get(0).containsSplitTransaction()).isTrue();
         assertThat(batches).extracting(EventBatch::size).containsExactly(100, 20);
         assertThat(aggregator.allEmittedEvents()).containsExactlyElementsOf(offered);
@@ -385,10 +389,7 @@ class TransactionBatchStrategyTest {
     void everyBatchHoldingPartOfASplitTransactionSaysSo() {
         Aggregator aggregator = new Aggregator(40, 50);
 
-        aggregator.transaction("tx-huge", 120);
-        aggregator.intervalCompletion();
-
-        assertThat(aggregator.withEvents()).allSatisfy(b -> assertThat(b.containsSplitTransaction()).isTrue());
+        assertThat(aggregator.batchesAfterTransaction("tx-huge", 120)).allSatisfy(b -> assertThat(b.containsSplitTransaction()).isTrue());
     }
 
     @Test
@@ -396,10 +397,7 @@ class TransactionBatchStrategyTest {
         Aggregator aggregator = new Aggregator(10, 50);
         aggregator.transaction("tx-small", 3);
 
-        aggregator.transaction("tx-huge", 160);
-        aggregator.intervalCompletion();
-
-        List<EventBatch> batches = aggregator.withEvents();
+        List<EventBatch> batches = aggregator.batchesAfterTransaction("tx-huge", 160);
         assertThat(batches).extracting(EventBatch::size).containsExactly(53, 50, 50, 10);
         assertThat(batches.get(0).firstSequence()).as("the small transaction is delivered with the first slice")
                 .isEqualTo(1);

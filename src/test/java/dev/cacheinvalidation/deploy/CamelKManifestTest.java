@@ -85,15 +85,8 @@ class CamelKManifestTest {
 
     @Test
     void thePipelineIntegrationEmbedsItsRouteAndReadsSecretConfigMapAndScript() throws IOException {
-        Map<String, Object> pipeline = single("pipeline.yaml");
-        assertThat(pipeline).containsEntry("apiVersion", "camel.apache.org/v1").containsEntry("kind", "Integration");
-        assertThat(map(pipeline, "metadata")).containsEntry("name", CamelKManifests.PIPELINE);
-        Map<String, Object> spec = map(pipeline, "spec");
-        assertThat(spec).containsEntry("replicas", 1);
-        assertThat(list(spec, "sources")).singleElement().satisfies(source -> {
-            assertThat(source).containsEntry("name", "cdc-to-stream.camel.yaml");
-            assertThat(source).containsEntry("content", read("routes/cdc-to-stream.camel.yaml"));
-        });
+        Map<String, Object> spec = integrationSpec("pipeline.yaml", CamelKManifests.PIPELINE, 1,
+                "cdc-to-stream.camel.yaml");
         assertThat(strings(spec, "dependencies")).contains(
                 "mvn:dev.cacheinvalidation:cache-invalidation:" + projectVersion(),
                 "mvn:io.debezium:debezium-connector-mariadb:3.4.0.Final");
@@ -109,15 +102,8 @@ class CamelKManifestTest {
 
     @Test
     void theWorkerIntegrationEmbedsItsRouteAndRunsTwoReplicas() throws IOException {
-        Map<String, Object> worker = single("worker.yaml");
-        assertThat(worker).containsEntry("apiVersion", "camel.apache.org/v1").containsEntry("kind", "Integration");
-        assertThat(map(worker, "metadata")).containsEntry("name", CamelKManifests.WORKER);
-        Map<String, Object> spec = map(worker, "spec");
-        assertThat(spec).containsEntry("replicas", 2);
-        assertThat(list(spec, "sources")).singleElement().satisfies(source -> {
-            assertThat(source).containsEntry("name", "invalidation-worker.camel.yaml");
-            assertThat(source).containsEntry("content", read("routes/invalidation-worker.camel.yaml"));
-        });
+        Map<String, Object> spec = integrationSpec("worker.yaml", CamelKManifests.WORKER, 2,
+                "invalidation-worker.camel.yaml");
         assertThat(strings(spec, "dependencies")).contains("mvn:dev.cacheinvalidation:cache-invalidation:" + projectVersion());
         Map<String, Object> traits = map(spec, "traits");
         assertThat(strings(map(traits, "mount"), "configs")).containsExactly("configmap:" + CamelKManifests.CONFIG_MAP);
@@ -256,6 +242,21 @@ class CamelKManifestTest {
         source.put("server_id", 1L);
         source.put("ts_ms", 1_795_779_994_000L);
         return source;
+    }
+
+    /** The spec of the Integration in the file, after checking its kind, name, replicas and its one embedded route. */
+    private static Map<String, Object> integrationSpec(String file, String name, int replicas, String route)
+            throws IOException {
+        Map<String, Object> integration = single(file);
+        assertThat(integration).containsEntry("apiVersion", "camel.apache.org/v1").containsEntry("kind", "Integration");
+        assertThat(map(integration, "metadata")).containsEntry("name", name);
+        Map<String, Object> spec = map(integration, "spec");
+        assertThat(spec).containsEntry("replicas", replicas);
+        assertThat(list(spec, "sources")).singleElement().satisfies(source -> {
+            assertThat(source).containsEntry("name", route);
+            assertThat(source).containsEntry("content", read("routes/" + route));
+        });
+        return spec;
     }
 
     private static Map<String, Object> single(String file) throws IOException {

@@ -125,16 +125,6 @@ public final class CamelKManifests {
                 # The pipeline: binlog -> batches -> processBatch (ConfigMap cache-invalidation-script) -> Redis stream.
                 # Exactly one per database: one replica, and Recreate so that an update never runs two binlog readers.
                 # The binlog position and the schema history live in Redis (cdc.offsetStore=redis): no volume.
-                apiVersion: camel.apache.org/v1
-                kind: Integration
-                metadata:
-                  name: %s
-                  labels:
-                    app.kubernetes.io/part-of: cache-invalidation
-                spec:
-                  replicas: 1
-                  sources:
-                    - name: cdc-to-stream.camel.yaml
                 %s  dependencies:
                     - mvn:dev.cacheinvalidation:cache-invalidation:%s
                     - mvn:io.debezium:debezium-connector-mariadb:%s
@@ -151,7 +141,7 @@ public final class CamelKManifests {
                         - REDIS_URI=secret:%s/REDIS_URI
                     deployment:
                       strategy: Recreate
-                %s""".formatted(PIPELINE, literal("content", read("routes/cdc-to-stream.camel.yaml"), 6), pom.version,
+                %s""".formatted(integration(PIPELINE, 1, "cdc-to-stream.camel.yaml"), pom.version,
                         pom.debezium, pom.mysqlConnector, CONFIG_MAP, SCRIPT_MAP, SECRET, SECRET,
                         probes());
     }
@@ -162,16 +152,6 @@ public final class CamelKManifests {
                 + """
                 # The workers: Redis stream -> delete the cache keys -> acknowledge. They share the consumer group;
                 # scale with spec.replicas (kubectl scale it/%s --replicas=N).
-                apiVersion: camel.apache.org/v1
-                kind: Integration
-                metadata:
-                  name: %s
-                  labels:
-                    app.kubernetes.io/part-of: cache-invalidation
-                spec:
-                  replicas: %d
-                  sources:
-                    - name: invalidation-worker.camel.yaml
                 %s  dependencies:
                     - mvn:dev.cacheinvalidation:cache-invalidation:%s
                   traits:
@@ -181,9 +161,25 @@ public final class CamelKManifests {
                     environment:
                       vars:
                         - REDIS_URI=secret:%s/REDIS_URI
-                %s""".formatted(WORKER, WORKER, WORKER_REPLICAS,
-                        literal("content", read("routes/invalidation-worker.camel.yaml"), 6), pom.version, CONFIG_MAP,
+                %s""".formatted(WORKER, integration(WORKER, WORKER_REPLICAS, "invalidation-worker.camel.yaml"),
+                        pom.version, CONFIG_MAP,
                         SECRET, probes());
+    }
+
+    /** The head of an Integration: its name, its replicas and its one route of routes/, embedded. */
+    private String integration(String name, int replicas, String route) throws IOException {
+        return """
+                apiVersion: camel.apache.org/v1
+                kind: Integration
+                metadata:
+                  name: %s
+                  labels:
+                    app.kubernetes.io/part-of: cache-invalidation
+                spec:
+                  replicas: %d
+                  sources:
+                    - name: %s
+                %s""".formatted(name, replicas, route, literal("content", read("routes/" + route), 6));
     }
 
     String secret() {

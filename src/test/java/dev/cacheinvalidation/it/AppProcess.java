@@ -193,8 +193,8 @@ public final class AppProcess implements AutoCloseable {
         private List<String> jarCommand() {
             List<String> line = new ArrayList<>();
             line.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-            // as everywhere the application is started: an OutOfMemoryError ends the process
-            line.add("-XX:+ExitOnOutOfMemoryError");
+            // as everywhere the application is started (scripts/jvm.options)
+            line.addAll(JvmOptions.standard());
             line.addAll(jvmOptions);
             if (!properties.containsKey("camel.management.enabled") && !properties.containsKey("camel.management.port")) {
                 // several of our processes run side by side: no fixed HTTP port

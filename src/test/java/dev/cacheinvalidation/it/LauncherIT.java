@@ -16,7 +16,6 @@ import java.util.Optional;
 import java.util.stream.Stream;
 
 import org.awaitility.Awaitility;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import redis.clients.jedis.Jedis;
@@ -26,20 +25,13 @@ import redis.clients.jedis.Jedis;
  * command makes an ahead-of-time cache that the JVM accepts, and the seed's scenario runs from it; on Java 17 the
  * launcher runs plain {@code java -jar} and the scenario runs the same.
  */
-class LauncherIT {
+class LauncherIT extends SeedScenarioCase {
 
     private static final Duration STARTUP = Duration.ofSeconds(90);
     private static final Path LAUNCHER = Path.of("scripts/run.sh").toAbsolutePath();
 
     @TempDir
     Path work;
-
-    private final TestServers servers = TestServers.local();
-
-    @BeforeEach
-    void resetAlice() throws Exception {
-        SeedScenario.resetAlice(servers);
-    }
 
     @Test
     void theImagesTrainingCommandMakesACacheThatTheJvmAccepts() throws Exception {

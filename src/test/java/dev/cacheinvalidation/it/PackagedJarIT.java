@@ -14,7 +14,6 @@ import java.util.jar.JarEntry;
 import java.util.jar.JarFile;
 
 import org.awaitility.Awaitility;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import redis.clients.jedis.Jedis;
@@ -24,22 +23,13 @@ import redis.clients.jedis.Jedis;
  * UPDATE of alice's email ends in "Invalidated 5 keys for app.users", with our Java worker and with the seed's
  * Node worker reading our stream; and what the jar carries besides its classes.
  */
-class PackagedJarIT {
+class PackagedJarIT extends SeedScenarioCase {
 
     private static final Duration STARTUP = Duration.ofSeconds(60);
     private static final List<String> ALICE_KEYS = SeedScenario.aliceKeys("alice.new@example.com");
-    private static final List<String> CONTROL = SeedScenario.CONTROL;
 
     @TempDir
     Path dataDir;
-
-    TestServers servers;
-
-    @BeforeEach
-    void resetAlice() throws Exception {
-        servers = TestServers.local();
-        SeedScenario.resetAlice(servers);
-    }
 
     @Test
     void seedScenarioWithTheJavaWorker() throws Exception {
@@ -85,10 +75,8 @@ class PackagedJarIT {
 
     @Test
     void startedOutsideTheProjectDirectoryItSaysWhereToRunFrom(@TempDir Path elsewhere) throws Exception {
-        List<String> command = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-XX:+ExitOnOutOfMemoryError", "-jar",
-                Path.of("target/cache-invalidation.jar").toAbsolutePath().toString(), "worker");
-        try (AppProcess app = AppProcess.start(command, env(), elsewhere)) {
+        try (AppProcess app = AppProcess.ofJar("worker").jar(AppProcess.JAR.toAbsolutePath()).env(env())
+                .workDir(elsewhere).start()) {
             assertThat(app.awaitExit(STARTUP)).isEqualTo(2);
             assertThat(app.output()).contains("configuration error: routes/invalidation-worker.camel.yaml not found in "
                     + elsewhere, "run from the directory that holds routes/").doesNotContain("Exception");
@@ -129,7 +117,7 @@ class PackagedJarIT {
         try (Jedis jedis = servers.redis()) {
             Awaitility.await().atMost(Duration.ofSeconds(20))
                     .until(() -> ALICE_KEYS.stream().noneMatch(jedis::exists));
-            assertThat(CONTROL).allSatisfy(key -> assertThat(jedis.exists(key)).as(key).isTrue());
+            assertThat(SeedScenario.CONTROL).allSatisfy(key -> assertThat(jedis.exists(key)).as(key).isTrue());
         }
     }
 }

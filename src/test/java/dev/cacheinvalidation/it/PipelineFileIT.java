@@ -14,7 +14,6 @@ import java.util.List;
 import java.util.Map;
 
 import org.awaitility.Awaitility;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import redis.clients.jedis.Jedis;
@@ -27,7 +26,7 @@ import redis.clients.jedis.resps.StreamEntry;
  * the example's scenario ends in its line, "Invalidated 5 keys for app.users"; so it does with ours, the file named by
  * {@code PIPELINE_FILE}. A file with a key we do not know ends the start with the key's path and line, exit 2.
  */
-class PipelineFileIT {
+class PipelineFileIT extends SeedScenarioCase {
 
     private static final Duration STARTUP = Duration.ofSeconds(60);
     private static final Path EXAMPLE = Path.of("src/test/resources/deltaforge/cache-invalidation.yaml").toAbsolutePath();
@@ -35,13 +34,6 @@ class PipelineFileIT {
 
     @TempDir
     Path emptyDir;
-
-    private final TestServers servers = TestServers.local();
-
-    @BeforeEach
-    void resetAlice() throws Exception {
-        SeedScenario.resetAlice(servers);
-    }
 
     @Test
     void theExamplesFileFromAnEmptyDirectoryWithTheExamplesNodeWorker() throws Exception {

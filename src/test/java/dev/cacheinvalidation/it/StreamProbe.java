@@ -11,17 +11,7 @@ import redis.clients.jedis.resps.StreamEntry;
 import redis.clients.jedis.resps.StreamGroupInfo;
 
 /** Looks at the stream and its consumer group from the outside. */
-public final class StreamProbe {
-
-    private final TestServers servers;
-    private final String stream;
-    private final String group;
-
-    public StreamProbe(TestServers servers, String stream, String group) {
-        this.servers = servers;
-        this.stream = stream;
-        this.group = group;
-    }
+public record StreamProbe(TestServers servers, String stream, String group) {
 
     /** Waits until the group has read everything in the stream and acknowledged it. */
     public void awaitDrained(Duration atMost) {

@@ -24,9 +24,8 @@ import javax.xml.parsers.DocumentBuilderFactory;
 
 import dev.cacheinvalidation.it.AppProcess;
 import dev.cacheinvalidation.it.SeedScenario;
-import dev.cacheinvalidation.it.TestServers;
+import dev.cacheinvalidation.it.SeedScenarioCase;
 import org.awaitility.Awaitility;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.w3c.dom.Element;
@@ -44,25 +43,16 @@ import redis.clients.jedis.Jedis;
  * install phase, so the test installs the jar just packaged (target/cache-invalidation.jar with pom.xml) into the
  * local Maven repository itself, exactly what {@code mvn install} would put there.
  */
-class CamelJBangIT {
+class CamelJBangIT extends SeedScenarioCase {
 
     /** Generous: on a machine that has never run it, Maven and Camel JBang first download Camel JBang and its jars. */
     private static final Duration STARTUP = Duration.ofSeconds(180);
     private static final Duration DELIVERY = Duration.ofSeconds(30);
     private static final String NAME = "camel-jbang-it";
     private static final List<String> ALICE_KEYS = SeedScenario.aliceKeys("alice.jbang@example.com");
-    private static final List<String> CONTROL = SeedScenario.CONTROL;
 
     @TempDir
     Path dataDir;
-
-    TestServers servers;
-
-    @BeforeEach
-    void resetAlice() throws Exception {
-        servers = TestServers.local();
-        SeedScenario.resetAlice(servers);
-    }
 
     @Test
     void camelRunOfTheRoutesLoadsThemAndAnUpdateDeletesTheKeysOfTheRow() throws Exception {
@@ -86,7 +76,7 @@ class CamelJBangIT {
             try (Jedis jedis = servers.redis()) {
                 Awaitility.await("the keys of alice deleted").atMost(DELIVERY).pollInterval(Duration.ofMillis(100))
                         .until(() -> ALICE_KEYS.stream().noneMatch(jedis::exists));
-                assertThat(CONTROL).allSatisfy(key -> assertThat(jedis.exists(key)).as(key).isTrue());
+                assertThat(SeedScenario.CONTROL).allSatisfy(key -> assertThat(jedis.exists(key)).as(key).isTrue());
             }
             camel.awaitLine("Invalidated 5 keys for app.users", DELIVERY);
             assertThat(health(port)).as("GET /q/health").contains("\"UP\"");
