@@ -11,8 +11,6 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 
-import javax.management.ObjectName;
-
 import dev.cacheinvalidation.batching.EventBatch;
 import dev.cacheinvalidation.batching.InFlightEvents;
 import dev.cacheinvalidation.event.ChangeEvent;
@@ -47,8 +45,8 @@ import org.slf4j.LoggerFactory;
  * when Debezium asked for the write has been delivered. A crash therefore replays from a position at or before the
  * first undelivered record: duplicates are possible, losses are not.
  * <p>
- * One gate per connector: it is published among the {@link RunningGates} under {@code connectorName} on
- * {@link #start} and withdrawn on {@link #stop}; the offset store finds it there by the connector name in its
+ * One gate per connector: it is registered among the {@link ConnectorGates} under {@code connectorName} on
+ * {@link #start} and removed on {@link #stop}; the offset store finds it there by the connector name in its
  * settings. While records wait and nothing has been delivered for {@code stuckAfterMs}, or a batch failed,
  * readiness is DOWN with the reason.
  */
@@ -66,7 +64,6 @@ public final class OffsetGate implements Processor, CamelContextAware {
     private final InFlightEvents eventsInFlight = new InFlightEvents();
     private final TreeMap<Long, Long> deliveredRanges = new TreeMap<>();
     private final Deque<HeldWrite> held = new ArrayDeque<>();
-    private final RunningGates runningGates = new RunningGates();
     private final List<Meter> meters = new ArrayList<>();
     private volatile long deliveredUpTo;
     private volatile long lastProgressMs;
@@ -82,7 +79,7 @@ public final class OffsetGate implements Processor, CamelContextAware {
     private final CrashCounter crashCounter = new CrashCounter();
     private CamelContext camelContext;
     private OffsetGateHealthCheck healthCheck;
-    private ObjectName published;
+    private volatile boolean binlogReaderRuns;
 
     public OffsetGate() {
         this(System::currentTimeMillis);
@@ -93,13 +90,13 @@ public final class OffsetGate implements Processor, CamelContextAware {
         this.lastProgressMs = clockMs.getAsLong();
     }
 
-    /** Publishes the gate under its connector name and shows its state in health. */
+    /** Registers the gate under its connector name and shows its state in health. */
     public void start() {
         if (connectorName == null || connectorName.isBlank()) {
             throw new IllegalStateException("the offset gate needs its connectorName ({{cdc.name}})");
         }
         crashCounter.setConnectorName(connectorName);
-        published = runningGates.publish(connectorName, this);
+        ConnectorGates.publish(connectorName, this);
         running = true;
         if (camelContext != null) {
             try {
@@ -115,13 +112,13 @@ public final class OffsetGate implements Processor, CamelContextAware {
         }
     }
 
-    /** Withdraws the gate and its health check and meters. */
+    /** Removes the gate and its health check and meters. */
     public void stop() {
         if (!running) {
             return;
         }
         running = false;
-        runningGates.withdraw(published);
+        ConnectorGates.withdraw(connectorName, this);
         if (camelContext != null && healthCheck != null) {
             HealthCheckRegistry registry = HealthCheckRegistry.get(camelContext);
             if (registry != null) {
@@ -337,6 +334,21 @@ public final class OffsetGate implements Processor, CamelContextAware {
         if (why != null) {
             LOG.debug("Refused: {}", why);
         }
+    }
+
+    /** The binlog reader started from a position the server accepted (true) or its offset store stopped. */
+    void binlogReaderRuns(boolean runs) {
+        binlogReaderRuns = runs;
+    }
+
+    /** Whether the binlog reader reads, from a position the server accepted. */
+    public boolean binlogReaderRuns() {
+        return binlogReaderRuns;
+    }
+
+    /** The connector ({@code cdc.name}) this gate belongs to. */
+    public String connectorName() {
+        return connectorName;
     }
 
     /** Why the server cannot continue from the saved position, or null while nothing says so. */
