@@ -42,7 +42,7 @@ public class EngineWatchdog extends AbstractHealthCheck implements CamelContextA
 
     private CamelContext camelContext;
     private String connectorName = "cache-invalidation";
-    private String routeId = "cdc-to-stream";
+    private String routeId;
     private long restartAfterMs = 2_000;
     private long deadAfterMs = 300_000;
     private ScheduledExecutorService checks;
@@ -65,6 +65,9 @@ public class EngineWatchdog extends AbstractHealthCheck implements CamelContextA
     }
 
     public void start() {
+        if (routeId == null || routeId.isBlank()) {
+            throw new IllegalStateException("the engine watchdog needs the binlog route's id (routeId)");
+        }
         HealthCheckRegistry registry = HealthCheckRegistry.get(camelContext);
         if (registry != null) {
             registry.register(this);
@@ -205,6 +208,7 @@ public class EngineWatchdog extends AbstractHealthCheck implements CamelContextA
         this.offsetGate = offsetGate;
     }
 
+    /** The binlog route, restarted when its engine ended. */
     public void setRouteId(String routeId) {
         this.routeId = routeId;
     }

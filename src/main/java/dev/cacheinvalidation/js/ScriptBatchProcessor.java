@@ -21,6 +21,7 @@ import org.apache.camel.CamelContext;
 import org.apache.camel.CamelContextAware;
 import org.apache.camel.Exchange;
 import org.apache.camel.Processor;
+import org.apache.camel.component.seda.SedaEndpoint;
 import org.apache.camel.support.service.ServiceSupport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -30,10 +31,11 @@ import org.slf4j.LoggerFactory;
  * user's processBatch) out. The script files are loaded and checked when the route starts; a changed file is
  * loaded again between two batches (a broken new version is refused and the running one kept).
  * <p>
- * It owns the GraalJS engine, built on a second core as soon as the bean exists and closed when it stops, and
- * {@code contexts} contexts on it. With more than one, the route calls it from as many threads: batches are
- * evaluated at once, and each then waits for its turn ({@link BatchTurnstile}), so that what follows the script
- * (the stream write, or the dead letter) happens strictly in the order the batches were completed.
+ * It owns the GraalJS engine, built on a second core as soon as the bean exists and closed when it stops, and one
+ * context on it for each thread that calls it at once ({@link ScriptPool}): the writer route's consumers, as many
+ * as {@code script.contexts}. With more than one, batches are evaluated at once, and each then waits for its turn
+ * ({@link BatchTurnstile}), so that what follows the script (the stream write, or the dead letter) happens strictly
+ * in the order the batches were completed; with one, the queue's order is that order.
  */
 public class ScriptBatchProcessor extends ServiceSupport implements Processor, CamelContextAware {
 
@@ -41,7 +43,6 @@ public class ScriptBatchProcessor extends ServiceSupport implements Processor, C
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private String script = "routes/cache-keys.js,routes/table-keys.js";
-    private int contexts = 1;
     private long timeoutMs = 500;
     private long memLimitMb = 128;
     private long reloadCheckMs = 1000;
@@ -94,13 +95,12 @@ public class ScriptBatchProcessor extends ServiceSupport implements Processor, C
         buildEngine();
         engine = engineBuild.join();
         loadedVersions = versions();
-        pool = new ScriptPool(engine, scriptFiles(), contexts, timeoutMs, memLimitMb);
-        if (contexts > 1 && turnstile == null) {
+        pool = new ScriptPool(engine, scriptFiles(), timeoutMs, memLimitMb);
+        if (turnstile == null) {
             // kept across restarts of the step: the serials go on
             turnstile = new BatchTurnstile(camelContext);
         }
-        LOG.info("Loaded {} (timeout {} ms, memory {} MB per call{})", script, timeoutMs, memLimitMb,
-                contexts > 1 ? ", " + contexts + " contexts" : "");
+        LOG.info("Loaded {} (timeout {} ms, memory {} MB per call)", script, timeoutMs, memLimitMb);
     }
 
     @Override
@@ -122,11 +122,19 @@ public class ScriptBatchProcessor extends ServiceSupport implements Processor, C
         try {
             evaluate(exchange, batch);
         } finally {
-            if (contexts > 1) {
+            if (calledOnSeveralThreads(exchange)) {
                 // whatever the script did: the write (or the dead letter) after it waits for the batches before
                 turnstile.awaitTurn(exchange, batch == null ? -1 : batch.serial());
             }
         }
+    }
+
+    /**
+     * Whether the writer's queue has more than one consumer thread: then batches are evaluated at once and take
+     * turns for what follows; with one, the queue's order is already the order of the writes.
+     */
+    private static boolean calledOnSeveralThreads(Exchange exchange) {
+        return exchange.getFromEndpoint() instanceof SedaEndpoint queue && queue.getConcurrentConsumers() > 1;
     }
 
     private void evaluate(Exchange exchange, EventBatch batch) throws JsonProcessingException {
@@ -172,7 +180,7 @@ public class ScriptBatchProcessor extends ServiceSupport implements Processor, C
         }
     }
 
-    // synchronized: with several contexts, one thread looks for a change and loads it; the others go on meanwhile
+    // synchronized: with several writer threads, one thread looks for a change and loads it; the others go on meanwhile
     private synchronized void reloadIfChanged() {
         if (reloadCheckMs <= 0 || System.currentTimeMillis() < nextReloadCheck) {
             return;
@@ -184,7 +192,7 @@ public class ScriptBatchProcessor extends ServiceSupport implements Processor, C
         }
         loadedVersions = current;
         try {
-            ScriptPool reloaded = new ScriptPool(engine, scriptFiles(), contexts, timeoutMs, memLimitMb);
+            ScriptPool reloaded = new ScriptPool(engine, scriptFiles(), timeoutMs, memLimitMb);
             ScriptPool replaced = pool;
             pool = reloaded;
             replaced.retire();
@@ -232,18 +240,6 @@ public class ScriptBatchProcessor extends ServiceSupport implements Processor, C
 
     public void setScript(String script) {
         this.script = script;
-    }
-
-    /** GraalJS contexts evaluating batches at once (script.contexts); the writes stay in batch order. */
-    public int getContexts() {
-        return contexts;
-    }
-
-    public void setContexts(int contexts) {
-        if (contexts < 1) {
-            throw new IllegalArgumentException("script.contexts must be at least 1, was " + contexts);
-        }
-        this.contexts = contexts;
     }
 
     public long getTimeoutMs() {

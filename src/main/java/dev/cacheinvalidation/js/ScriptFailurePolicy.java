@@ -37,7 +37,7 @@ public class ScriptFailurePolicy implements Processor, CamelContextAware {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private String policy = "dead-letter";
-    private String routeId = "cdc-to-stream";
+    private String routeId;
     private CamelContext camelContext;
     private volatile Counter deadLettered;
 
@@ -86,6 +86,7 @@ public class ScriptFailurePolicy implements Processor, CamelContextAware {
         this.policy = normalized;
     }
 
+    /** The binlog route, stopped on {@code script.onFailure=fail}. */
     public void setRouteId(String routeId) {
         this.routeId = routeId;
     }
@@ -114,7 +115,7 @@ public class ScriptFailurePolicy implements Processor, CamelContextAware {
     }
 
     void checkRouteExists() {
-        if (camelContext.getRoute(routeId) == null) {
+        if (routeId == null || camelContext.getRoute(routeId) == null) {
             throw new IllegalStateException("the script failure policy stops the route '" + routeId
                     + "' on script.onFailure=fail, but there is no route with that id: give its routeId the"
                     + " binlog route's id");

@@ -75,6 +75,8 @@ public final class OffsetGate implements Processor, CamelContextAware {
     private volatile boolean running;
     private String connectorName;
     private String aggregatorId;
+    /** The aggregate step named by aggregatorId, found once as Camel starts. */
+    private volatile AggregateProcessor aggregator;
     private long stuckAfterMs = 60_000;
     private final CrashCounter crashCounter = new CrashCounter();
     private CamelContext camelContext;
@@ -291,7 +293,11 @@ public final class OffsetGate implements Processor, CamelContextAware {
 
     /** As Camel starts: the aggregator to flush on stop must exist, or the flush would silently do nothing. */
     void checkAggregator() {
-        if (aggregatorId != null && aggregator() == null) {
+        if (aggregatorId == null || camelContext == null) {
+            return;
+        }
+        aggregator = camelContext.getProcessor(aggregatorId, AggregateProcessor.class);
+        if (aggregator == null) {
             throw new IllegalStateException("the offset gate of '" + connectorName + "' names the aggregator '"
                     + aggregatorId + "', but no aggregate step has that id: give the gate's aggregatorId the"
                     + " aggregate's id");
@@ -366,7 +372,6 @@ public final class OffsetGate implements Processor, CamelContextAware {
      * saves the position of everything read (only a transaction cut off by the stop is read again).
      */
     void flushBeforeStop() {
-        AggregateProcessor aggregator = aggregator();
         if (aggregator != null) {
             try {
                 aggregator.forceCompletionOfAllGroups();
@@ -395,13 +400,6 @@ public final class OffsetGate implements Processor, CamelContextAware {
             failure = null;
             lastProgressMs = clockMs.getAsLong();
         }
-    }
-
-    private AggregateProcessor aggregator() {
-        if (camelContext == null || aggregatorId == null) {
-            return null;
-        }
-        return camelContext.getProcessor(aggregatorId, AggregateProcessor.class);
     }
 
     synchronized long deliveredUpTo() {
