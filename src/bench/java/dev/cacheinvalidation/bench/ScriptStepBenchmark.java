@@ -71,7 +71,7 @@ public class ScriptStepBenchmark {
         for (String file : processor.getScript().split(",")) {
             files.add(java.nio.file.Path.of(file.trim()));
         }
-        runtime = new ScriptRuntime(null, files, processor.getTimeoutMs(), processor.getMemLimitMb());
+        runtime = new ScriptRuntime(null, files, processor.getTimeoutMs(), processor.getMemMb());
         exchange = new DefaultExchange(camel);
         List<String> out = pipelineStep();
         if (out.size() != BATCH || !out.get(0).contains("_cache_keys")) {

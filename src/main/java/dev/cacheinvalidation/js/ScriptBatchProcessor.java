@@ -44,7 +44,7 @@ public class ScriptBatchProcessor extends ServiceSupport implements Processor, C
 
     private String script = "routes/cache-keys.js,routes/table-keys.js";
     private long timeoutMs = 500;
-    private long memLimitMb = 128;
+    private long memMb = 128;
     private long reloadCheckMs = 1000;
     private int retries = 2;
     private int batchEvents = 100;
@@ -95,12 +95,12 @@ public class ScriptBatchProcessor extends ServiceSupport implements Processor, C
         buildEngine();
         engine = engineBuild.join();
         loadedVersions = versions();
-        pool = new ScriptPool(engine, scriptFiles(), timeoutMs, memLimitMb);
+        pool = new ScriptPool(engine, scriptFiles(), timeoutMs, memMb);
         if (turnstile == null) {
             // kept across restarts of the step: the serials go on
             turnstile = new BatchTurnstile(camelContext);
         }
-        LOG.info("Loaded {} (timeout {} ms, memory {} MB per call)", script, timeoutMs, memLimitMb);
+        LOG.info("Loaded {} (timeout {} ms, memory {} MB per call)", script, timeoutMs, memMb);
     }
 
     @Override
@@ -192,7 +192,7 @@ public class ScriptBatchProcessor extends ServiceSupport implements Processor, C
         }
         loadedVersions = current;
         try {
-            ScriptPool reloaded = new ScriptPool(engine, scriptFiles(), timeoutMs, memLimitMb);
+            ScriptPool reloaded = new ScriptPool(engine, scriptFiles(), timeoutMs, memMb);
             ScriptPool replaced = pool;
             pool = reloaded;
             replaced.retire();
@@ -250,12 +250,13 @@ public class ScriptBatchProcessor extends ServiceSupport implements Processor, C
         this.timeoutMs = timeoutMs;
     }
 
-    public long getMemLimitMb() {
-        return memLimitMb;
+    /** Most a call may allocate, in MB ({@code script.memMb}; 0: no limit). */
+    public long getMemMb() {
+        return memMb;
     }
 
-    public void setMemLimitMb(long memLimitMb) {
-        this.memLimitMb = memLimitMb;
+    public void setMemMb(long memMb) {
+        this.memMb = memMb;
     }
 
     public int getRetries() {
@@ -266,7 +267,7 @@ public class ScriptBatchProcessor extends ServiceSupport implements Processor, C
         this.retries = Math.max(0, retries);
     }
 
-    /** The batch size (batch.maxEvents) timeoutMs and memLimitMb are meant for; a larger batch gets more. */
+    /** The batch size (batch.maxEvents) timeoutMs and memMb are meant for; a larger batch gets more. */
     public int getBatchEvents() {
         return batchEvents;
     }

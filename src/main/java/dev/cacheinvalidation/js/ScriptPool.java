@@ -18,20 +18,20 @@ final class ScriptPool {
     private final JavaScriptEngine engine;
     private final List<Path> scriptFiles;
     private final long timeoutMs;
-    private final long memoryLimitMb;
+    private final long memMb;
     private final Deque<ScriptRuntime> idle = new ArrayDeque<>();
     private boolean retired;
 
-    ScriptPool(JavaScriptEngine engine, List<Path> scriptFiles, long timeoutMs, long memoryLimitMb) {
+    ScriptPool(JavaScriptEngine engine, List<Path> scriptFiles, long timeoutMs, long memMb) {
         this.engine = engine;
         this.scriptFiles = scriptFiles;
         this.timeoutMs = timeoutMs;
-        this.memoryLimitMb = memoryLimitMb;
+        this.memMb = memMb;
         idle.add(open());
     }
 
     private ScriptRuntime open() {
-        return new ScriptRuntime(engine, scriptFiles, timeoutMs, memoryLimitMb);
+        return new ScriptRuntime(engine, scriptFiles, timeoutMs, memMb);
     }
 
     /** A runtime of this version for the calling thread: an idle one, or a new one while all are in use. */
