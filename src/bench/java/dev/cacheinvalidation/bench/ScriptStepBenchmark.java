@@ -63,9 +63,14 @@ public class ScriptStepBenchmark {
             throw new IllegalStateException("expected a batch of " + BATCH + ", built " + batch);
         }
         batchJson = JSON.writeValueAsString(batch.events());
-        // the defaults of the processor are those of application.properties (script.timeoutMs, script.memMb...)
+        // the settings of application.properties (script.timeoutMs, script.memMb...)
         processor = new ScriptBatchProcessor();
         processor.setScript(System.getProperty("bench.script", "routes/cache-keys.js"));
+        processor.setTimeoutMs(500);
+        processor.setMemMb(128);
+        processor.setRetries(2);
+        processor.setBatchEvents(100);
+        processor.setReloadCheckMs(1000);
         processor.start();
         List<java.nio.file.Path> files = new ArrayList<>();
         for (String file : processor.getScript().split(",")) {
@@ -115,6 +120,8 @@ public class ScriptStepBenchmark {
     static EventBatch seedBatch(CamelContext camel) {
         TransactionBatchStrategy strategy = new TransactionBatchStrategy();
         strategy.setMaxEvents(BATCH);
+        strategy.setHardCap(1000);
+        strategy.setMaxBytes(4L << 20);
         Exchange group = null;
         long sequence = 0;
         long pos = 4000;

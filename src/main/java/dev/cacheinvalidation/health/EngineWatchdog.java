@@ -5,6 +5,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 
+import dev.cacheinvalidation.config.ConfigurationException;
 import dev.cacheinvalidation.offsets.OffsetGate;
 import org.apache.camel.CamelContext;
 import org.apache.camel.CamelContextAware;
@@ -41,10 +42,10 @@ public class EngineWatchdog extends AbstractHealthCheck implements CamelContextA
     public static final int POSITION_REFUSED_EXIT = 3;
 
     private CamelContext camelContext;
-    private String connectorName = "cache-invalidation";
+    private String connectorName;
     private String routeId;
-    private long restartAfterMs = 2_000;
-    private long deadAfterMs = 300_000;
+    private long restartAfterMs;
+    private long deadAfterMs;
     private ScheduledExecutorService checks;
     private volatile ThreadPoolExecutor enginePool;
     private long idleSince;
@@ -215,11 +216,17 @@ public class EngineWatchdog extends AbstractHealthCheck implements CamelContextA
 
     /** The engine ended this long ago: the route is restarted. */
     public void setRestartAfterMs(long restartAfterMs) {
+        if (restartAfterMs < 1) {
+            throw new ConfigurationException("cdc.engineRestartAfterMs must be at least 1, was " + restartAfterMs);
+        }
         this.restartAfterMs = restartAfterMs;
     }
 
     /** Not running this long in spite of restarts: liveness DOWN (0: never). */
     public void setDeadAfterMs(long deadAfterMs) {
+        if (deadAfterMs < 0) {
+            throw new ConfigurationException("cdc.engineDeadAfterMs must be at least 0, was " + deadAfterMs);
+        }
         this.deadAfterMs = deadAfterMs;
     }
 }

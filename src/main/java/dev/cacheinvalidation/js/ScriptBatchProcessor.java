@@ -19,6 +19,7 @@ import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Timer;
 import org.apache.camel.CamelContext;
 import org.apache.camel.CamelContextAware;
+import org.apache.camel.Endpoint;
 import org.apache.camel.Exchange;
 import org.apache.camel.Processor;
 import org.apache.camel.component.seda.SedaEndpoint;
@@ -42,12 +43,12 @@ public class ScriptBatchProcessor extends ServiceSupport implements Processor, C
     private static final Logger LOG = LoggerFactory.getLogger(ScriptBatchProcessor.class);
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    private String script = "routes/cache-keys.js,routes/table-keys.js";
-    private long timeoutMs = 500;
-    private long memMb = 128;
-    private long reloadCheckMs = 1000;
-    private int retries = 2;
-    private int batchEvents = 100;
+    private String script;
+    private long timeoutMs;
+    private long memMb;
+    private long reloadCheckMs;
+    private int retries;
+    private int batchEvents;
 
     private CamelContext camelContext;
     private Timer scriptTime;
@@ -86,6 +87,7 @@ public class ScriptBatchProcessor extends ServiceSupport implements Processor, C
 
     @Override
     protected void doStart() {
+        checkWriterThreads();
         Meters meters = Meters.of(camelContext);
         scriptTime = meters.timer("cache_invalidation_script", "processBatch time per batch");
         batchSizes = meters.summary("cache_invalidation_batch_events", "Events per batch");
@@ -101,6 +103,19 @@ public class ScriptBatchProcessor extends ServiceSupport implements Processor, C
             turnstile = new BatchTurnstile(camelContext);
         }
         LOG.info("Loaded {} (timeout {} ms, memory {} MB per call)", script, timeoutMs, memMb);
+    }
+
+    /**
+     * The script runs on the consumer threads of the writer's queue, as many as {@code script.contexts}: a queue
+     * with none would leave every batch unwritten without a word.
+     */
+    private void checkWriterThreads() {
+        for (Endpoint endpoint : camelContext.getEndpoints()) {
+            if (endpoint instanceof SedaEndpoint queue && queue.getConcurrentConsumers() < 1) {
+                throw new ConfigurationException("script.contexts must be at least 1, was "
+                        + queue.getConcurrentConsumers());
+            }
+        }
     }
 
     @Override
@@ -247,6 +262,9 @@ public class ScriptBatchProcessor extends ServiceSupport implements Processor, C
     }
 
     public void setTimeoutMs(long timeoutMs) {
+        if (timeoutMs < 1) {
+            throw new ConfigurationException("script.timeoutMs must be at least 1, was " + timeoutMs);
+        }
         this.timeoutMs = timeoutMs;
     }
 
@@ -256,6 +274,9 @@ public class ScriptBatchProcessor extends ServiceSupport implements Processor, C
     }
 
     public void setMemMb(long memMb) {
+        if (memMb < 0) {
+            throw new ConfigurationException("script.memMb must be at least 0, was " + memMb);
+        }
         this.memMb = memMb;
     }
 
@@ -264,7 +285,10 @@ public class ScriptBatchProcessor extends ServiceSupport implements Processor, C
     }
 
     public void setRetries(int retries) {
-        this.retries = Math.max(0, retries);
+        if (retries < 0) {
+            throw new ConfigurationException("script.retries must be at least 0, was " + retries);
+        }
+        this.retries = retries;
     }
 
     /** The batch size (batch.maxEvents) timeoutMs and memMb are meant for; a larger batch gets more. */
@@ -273,7 +297,10 @@ public class ScriptBatchProcessor extends ServiceSupport implements Processor, C
     }
 
     public void setBatchEvents(int batchEvents) {
-        this.batchEvents = Math.max(1, batchEvents);
+        if (batchEvents < 1) {
+            throw new ConfigurationException("batch.maxEvents must be at least 1, was " + batchEvents);
+        }
+        this.batchEvents = batchEvents;
     }
 
     public long getReloadCheckMs() {

@@ -6,6 +6,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.UUID;
 
+import dev.cacheinvalidation.config.ConfigurationException;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.cacheinvalidation.batching.EventBatch;
@@ -36,7 +37,7 @@ public class ScriptFailurePolicy implements Processor, CamelContextAware {
     private static final Logger LOG = LoggerFactory.getLogger(ScriptFailurePolicy.class);
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    private String policy = "dead-letter";
+    private String policy;
     private String routeId;
     private CamelContext camelContext;
     private volatile Counter deadLettered;
@@ -81,7 +82,7 @@ public class ScriptFailurePolicy implements Processor, CamelContextAware {
     public void setPolicy(String policy) {
         String normalized = policy == null ? "" : policy.trim().toLowerCase(Locale.ROOT);
         if (!normalized.equals("dead-letter") && !normalized.equals("fail")) {
-            throw new IllegalArgumentException("script.onFailure must be dead-letter or fail, was '" + policy + "'");
+            throw new ConfigurationException("script.onFailure must be dead-letter or fail, was '" + policy + "'");
         }
         this.policy = normalized;
     }

@@ -6,6 +6,7 @@ import java.util.Optional;
 import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 
+import dev.cacheinvalidation.config.ConfigurationException;
 import dev.cacheinvalidation.batching.InFlightEvents;
 import dev.cacheinvalidation.event.ChangeEvent;
 import dev.cacheinvalidation.event.SourceChange;
@@ -64,7 +65,7 @@ public final class OffsetGate implements Processor, CamelContextAware {
     private String aggregatorId;
     /** The aggregate step named by aggregatorId, found once as Camel starts. */
     private volatile AggregateProcessor aggregator;
-    private long stuckAfterMs = 60_000;
+    private long stuckAfterMs;
     private final CrashCounter crashCounter = new CrashCounter();
     private CamelContext camelContext;
     private OffsetGateHealthCheck healthCheck;
@@ -330,7 +331,7 @@ public final class OffsetGate implements Processor, CamelContextAware {
     /** How long records may wait with nothing delivered before readiness goes DOWN. */
     public void setStuckAfterMs(long stuckAfterMs) {
         if (stuckAfterMs < 1) {
-            throw new IllegalArgumentException("cdc.gateStuckAfterMs must be at least 1, was " + stuckAfterMs);
+            throw new ConfigurationException("cdc.gateStuckAfterMs must be at least 1, was " + stuckAfterMs);
         }
         this.stuckAfterMs = stuckAfterMs;
     }

@@ -7,6 +7,7 @@ import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.CopyOnWriteArrayList;
 
+import dev.cacheinvalidation.config.ConfigurationException;
 import dev.cacheinvalidation.event.ChangeEvent;
 import dev.cacheinvalidation.event.EventSize;
 import dev.cacheinvalidation.event.SkippedRecord;
@@ -41,7 +42,7 @@ class TransactionBatchStrategyTest {
      * emits the current group whatever its state. Every record gets the next arrival number, starting at 1.
      */
     private final class Aggregator {
-        final TransactionBatchStrategy strategy = new TransactionBatchStrategy();
+        final TransactionBatchStrategy strategy = strategyWithSettings();
         final List<EventBatch> emitted = new ArrayList<>();
         Exchange group;
         long sequence;
@@ -577,14 +578,23 @@ class TransactionBatchStrategyTest {
         assertThat(ids(aggregator.allEmittedEvents())).isEqualTo(ids(offered));
     }
 
+    /** A strategy with the settings these tests were written for; each test changes what it is about. */
+    private static TransactionBatchStrategy strategyWithSettings() {
+        TransactionBatchStrategy strategy = new TransactionBatchStrategy();
+        strategy.setMaxEvents(100);
+        strategy.setHardCap(10_000);
+        strategy.setMaxBytes(4L << 20);
+        return strategy;
+    }
+
     @Test
     void settingsBelowOneAreRejected() {
-        TransactionBatchStrategy strategy = new TransactionBatchStrategy();
+        TransactionBatchStrategy strategy = strategyWithSettings();
 
-        assertThatThrownBy(() -> strategy.setMaxEvents(0)).isInstanceOf(IllegalArgumentException.class)
-                .hasMessageContaining("batch.maxEvents");
-        assertThatThrownBy(() -> strategy.setHardCap(0)).isInstanceOf(IllegalArgumentException.class)
-                .hasMessageContaining("batch.hardCap");
+        assertThatThrownBy(() -> strategy.setMaxEvents(0)).isInstanceOf(ConfigurationException.class)
+                .hasMessage("batch.maxEvents must be at least 1, was 0");
+        assertThatThrownBy(() -> strategy.setHardCap(0)).isInstanceOf(ConfigurationException.class)
+                .hasMessage("batch.hardCap must be at least 1, was 0");
     }
 
     /**
@@ -594,7 +604,7 @@ class TransactionBatchStrategyTest {
     @Test
     void camelAggregatorEmitsABatchAtMaxEvents() throws Exception {
         List<EventBatch> emitted = new CopyOnWriteArrayList<>();
-        TransactionBatchStrategy strategy = new TransactionBatchStrategy();
+        TransactionBatchStrategy strategy = strategyWithSettings();
         strategy.setMaxEvents(3);
         startAggregatorRoute(strategy, 60_000, emitted);
         for (long sequence = 1; sequence <= 3; sequence++) {
@@ -609,7 +619,7 @@ class TransactionBatchStrategyTest {
     @Test
     void camelAggregatorNumbersItsBatchesFromZeroWithoutGaps() throws Exception {
         List<EventBatch> emitted = new CopyOnWriteArrayList<>();
-        TransactionBatchStrategy strategy = new TransactionBatchStrategy();
+        TransactionBatchStrategy strategy = strategyWithSettings();
         strategy.setMaxEvents(2);
         startAggregatorRoute(strategy, 100, emitted);
         long arrival = 0;
