@@ -15,6 +15,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.cacheinvalidation.batching.EventBatch;
 import dev.cacheinvalidation.config.ConfigurationException;
 import dev.cacheinvalidation.metrics.Meters;
+import dev.cacheinvalidation.retry.Backoff;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Timer;
 import org.apache.camel.CamelContext;
@@ -42,6 +43,8 @@ public class ScriptBatchProcessor extends ServiceSupport implements Processor, C
 
     private static final Logger LOG = LoggerFactory.getLogger(ScriptBatchProcessor.class);
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static final long RETRY_PAUSE_MS = 50;
+    private static final long RETRY_MAX_PAUSE_MS = 500;
 
     private String script;
     private long timeoutMs;
@@ -179,10 +182,11 @@ public class ScriptBatchProcessor extends ServiceSupport implements Processor, C
     }
 
     /**
-     * A call that fails is tried again, {@code retries} times: a timeout on a machine that is briefly starved is
-     * not a reason to dead-letter a batch, while a script that really fails fails again quickly.
+     * A call that fails is tried again, {@code retries} times, after a short pause: a timeout on a machine that is
+     * briefly starved is not a reason to dead-letter a batch, while a script that really fails fails again quickly.
      */
     private List<String> callWithRetries(ScriptRuntime runtime, String events, int scale) {
+        Backoff backoff = new Backoff(RETRY_PAUSE_MS, RETRY_MAX_PAUSE_MS);
         for (int attempt = 0;; attempt++) {
             try {
                 return runtime.processBatch(events, scale);
@@ -191,6 +195,9 @@ public class ScriptBatchProcessor extends ServiceSupport implements Processor, C
                     throw e;
                 }
                 LOG.warn("Trying the batch again ({} of {}): {}", attempt + 1, retries, e.getMessage());
+                if (!backoff.pause()) {
+                    throw e;
+                }
             }
         }
     }
