@@ -97,11 +97,6 @@ public class CdcConnectorConfiguration extends MySqlConnectorEmbeddedDebeziumCon
         return camelContext;
     }
 
-    @Override
-    public void setCamelContext(CamelContext camelContext) {
-        this.camelContext = camelContext;
-    }
-
     /** The database ({@code cdc.dsn}): {@code mysql://user:password@host:3306/app} or {@code mariadb://...}. */
     public void setDsn(String dsn) {
         this.dsn = dsn;
@@ -115,6 +110,12 @@ public class CdcConnectorConfiguration extends MySqlConnectorEmbeddedDebeziumCon
     /** Where the gated offset store saves the position: {@code file}, {@code redis} or a class name. */
     public void setOffsetStore(String offsetStore) {
         this.offsetStore = offsetStore;
+    }
+
+    /** The context whose {@code {{mysql:}}} function has checked the DSN's server already. */
+    @Override
+    public void setCamelContext(CamelContext camelContext) {
+        this.camelContext = camelContext;
     }
 
     /** Redis of the saved position and schema history when they live in Redis ({@code redis.uri}). */

@@ -43,15 +43,14 @@ public class ScriptBatchProcessor extends ServiceSupport implements Processor, C
 
     private static final Logger LOG = LoggerFactory.getLogger(ScriptBatchProcessor.class);
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final long RETRY_PAUSE_MS = 50;
-    private static final long RETRY_MAX_PAUSE_MS = 500;
 
+    // the settings (script.*, batch.maxEvents)
     private String script;
     private long timeoutMs;
     private long memMb;
-    private long reloadCheckMs;
     private int retries;
     private int batchEvents;
+    private long reloadCheckMs;
 
     private CamelContext camelContext;
     private Timer scriptTime;
@@ -186,7 +185,8 @@ public class ScriptBatchProcessor extends ServiceSupport implements Processor, C
      * briefly starved is not a reason to dead-letter a batch, while a script that really fails fails again quickly.
      */
     private List<String> callWithRetries(ScriptRuntime runtime, String events, int scale) {
-        Backoff backoff = new Backoff(RETRY_PAUSE_MS, RETRY_MAX_PAUSE_MS);
+        // 50 ms, doubling up to half a second: time for a starved machine, little for a script that fails again
+        Backoff backoff = new Backoff(50, 500);
         for (int attempt = 0;; attempt++) {
             try {
                 return runtime.processBatch(events, scale);

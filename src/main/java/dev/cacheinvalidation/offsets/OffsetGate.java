@@ -80,6 +80,11 @@ public final class OffsetGate implements Processor, CamelContextAware {
         this.handOver = new BatchHandOver(ledger, eventsInFlight, this::failed);
     }
 
+    @Override
+    public CamelContext getCamelContext() {
+        return camelContext;
+    }
+
     /** Registers the gate under its connector name and shows its state in health. */
     public void start() {
         if (connectorName == null || connectorName.isBlank()) {
@@ -336,13 +341,9 @@ public final class OffsetGate implements Processor, CamelContextAware {
         this.stuckAfterMs = stuckAfterMs;
     }
 
+    /** The Camel context whose health checks, meters and aggregate step the gate uses. */
     @Override
     public void setCamelContext(CamelContext camelContext) {
         this.camelContext = camelContext;
-    }
-
-    @Override
-    public CamelContext getCamelContext() {
-        return camelContext;
     }
 }

@@ -281,10 +281,7 @@ class TransactionBatchStrategyTest {
 
     @Test
     void transactionAboveTheHardCapIsSplit() {
-        Aggregator aggregator = new Aggregator(40, 50);
-
-        aggregator.transaction("tx-huge", 120);
-        aggregator.intervalCompletion();
+        Aggregator aggregator = afterOneTransaction(40, 50, 120);
 
         List<EventBatch> batches = aggregator.withEvents();
         assertThat(batches).hasSizeGreaterThan(1);
@@ -371,10 +368,7 @@ class TransactionBatchStrategyTest {
 
     @Test
     void partsOfASplitTransactionFillBatchesUpToMaxEvents() {
-        Aggregator aggregator = new Aggregator(100, 50);
-
-        aggregator.transaction("tx-huge", 120);
-        aggregator.intervalCompletion();
+        Aggregator aggregator = afterOneTransaction(100, 50, 120);
 
         List<EventBatch> batches = aggregator.withEvents();
         assertThat(batches.get(0).containsSplitTransaction()).isTrue();
@@ -384,10 +378,7 @@ class TransactionBatchStrategyTest {
 
     @Test
     void everyBatchHoldingPartOfASplitTransactionSaysSo() {
-        Aggregator aggregator = new Aggregator(40, 50);
-
-        aggregator.transaction("tx-huge", 120);
-        aggregator.intervalCompletion();
+        Aggregator aggregator = afterOneTransaction(40, 50, 120);
 
         assertThat(aggregator.withEvents()).allSatisfy(b -> assertThat(b.containsSplitTransaction()).isTrue());
     }
@@ -576,6 +567,14 @@ class TransactionBatchStrategyTest {
         }
         assertThat(expectedFirst - 1).as("the last batch ends at the last record").isEqualTo(aggregator.sequence);
         assertThat(ids(aggregator.allEmittedEvents())).isEqualTo(ids(offered));
+    }
+
+    /** One transaction of this many events through the batching with these settings, the interval completed. */
+    private Aggregator afterOneTransaction(int maxEvents, int hardCap, int events) {
+        Aggregator aggregator = new Aggregator(maxEvents, hardCap);
+        aggregator.transaction("tx-huge", events);
+        aggregator.intervalCompletion();
+        return aggregator;
     }
 
     /** A strategy with the settings these tests were written for; each test changes what it is about. */

@@ -14,9 +14,7 @@ class ScriptFailurePolicyTest {
     @Test
     void aRouteIdNamingNoRouteStopsTheStartWithAClearError() throws Exception {
         try (CamelContext camel = contextWithRoute("binlog")) {
-            ScriptFailurePolicy policy = new ScriptFailurePolicy();
-            policy.setRouteId("cdc-to-stream");
-            policy.setCamelContext(camel);
+            stopping(camel, "cdc-to-stream");
 
             assertThatThrownBy(camel::start).hasStackTraceContaining("there is no route with that id")
                     .hasStackTraceContaining("'cdc-to-stream'");
@@ -26,9 +24,7 @@ class ScriptFailurePolicyTest {
     @Test
     void aRouteIdNamingTheRouteStarts() throws Exception {
         try (CamelContext camel = contextWithRoute("binlog")) {
-            ScriptFailurePolicy policy = new ScriptFailurePolicy();
-            policy.setRouteId("binlog");
-            policy.setCamelContext(camel);
+            stopping(camel, "binlog");
 
             camel.start();
 
@@ -41,9 +37,7 @@ class ScriptFailurePolicyTest {
         try (CamelContext camel = contextWithRoute("binlog")) {
             SimpleMeterRegistry meters = new SimpleMeterRegistry();
             camel.getRegistry().bind("meters", meters);
-            ScriptFailurePolicy policy = new ScriptFailurePolicy();
-            policy.setRouteId("binlog");
-            policy.setCamelContext(camel);
+            stopping(camel, "binlog");
 
             camel.start();
 
@@ -54,6 +48,13 @@ class ScriptFailurePolicyTest {
     @Test
     void anUnknownPolicyIsRefused() {
         assertThatThrownBy(() -> new ScriptFailurePolicy().setPolicy("ignore")).hasMessageContaining("dead-letter or fail");
+    }
+
+    /** A policy that stops the route with this id, in the Camel context. */
+    private static void stopping(CamelContext camel, String routeId) {
+        ScriptFailurePolicy policy = new ScriptFailurePolicy();
+        policy.setRouteId(routeId);
+        policy.setCamelContext(camel);
     }
 
     private static CamelContext contextWithRoute(String routeId) throws Exception {
