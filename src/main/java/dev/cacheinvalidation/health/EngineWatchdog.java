@@ -84,7 +84,8 @@ public class EngineWatchdog extends AbstractHealthCheck {
                 }
             }
         });
-        checks = getCamelContext().getExecutorServiceManager().newSingleThreadScheduledExecutor(this, "engine-watchdog");
+        checks = getCamelContext().getExecutorServiceManager()
+                .newSingleThreadScheduledExecutor(this, "engine-watchdog");
         checks.scheduleWithFixedDelay(this::check, 1, 1, TimeUnit.SECONDS);
     }
 
