@@ -21,8 +21,8 @@ public class CdcConnectorConfiguration extends MySqlConnectorEmbeddedDebeziumCon
         implements CamelContextAware {
 
     private String dsn;
-    private String dataDir = "data";
-    private String offsetStore = "file";
+    private String dataDir;
+    private String offsetStore;
     private String redisUri;
     private CamelContext camelContext;
 
@@ -66,6 +66,9 @@ public class CdcConnectorConfiguration extends MySqlConnectorEmbeddedDebeziumCon
         String name = getName();
         if (getTopicPrefix() == null) {
             setTopicPrefix(name);
+        }
+        if (dataDir == null || offsetStore == null) {
+            throw new ConfigurationException("cdc.dataDir and cdc.offsetStore must be set");
         }
         setOffsetStorageFileName(dataDir + "/offsets.dat");
         setSchemaHistoryInternalFileFilename(dataDir + "/schema-history.dat");
