@@ -63,15 +63,20 @@ public class ScriptStepBenchmark {
             throw new IllegalStateException("expected a batch of " + BATCH + ", built " + batch);
         }
         batchJson = JSON.writeValueAsString(batch.events());
-        // the defaults of the processor are those of application.properties (script.timeoutMs, script.memMb...)
+        // the settings of application.properties (script.timeoutMs, script.memMb...)
         processor = new ScriptBatchProcessor();
         processor.setScript(System.getProperty("bench.script", "routes/cache-keys.js"));
+        processor.setTimeoutMs(500);
+        processor.setMemMb(128);
+        processor.setRetries(2);
+        processor.setBatchEvents(100);
+        processor.setReloadCheckMs(1000);
         processor.start();
         List<java.nio.file.Path> files = new ArrayList<>();
         for (String file : processor.getScript().split(",")) {
             files.add(java.nio.file.Path.of(file.trim()));
         }
-        runtime = new ScriptRuntime(null, files, processor.getTimeoutMs(), processor.getMemLimitMb());
+        runtime = new ScriptRuntime(null, files, processor.getTimeoutMs(), processor.getMemMb());
         exchange = new DefaultExchange(camel);
         List<String> out = pipelineStep();
         if (out.size() != BATCH || !out.get(0).contains("_cache_keys")) {
@@ -115,6 +120,8 @@ public class ScriptStepBenchmark {
     static EventBatch seedBatch(CamelContext camel) {
         TransactionBatchStrategy strategy = new TransactionBatchStrategy();
         strategy.setMaxEvents(BATCH);
+        strategy.setHardCap(1000);
+        strategy.setMaxBytes(4L << 20);
         Exchange group = null;
         long sequence = 0;
         long pos = 4000;

@@ -1,5 +1,7 @@
 package dev.cacheinvalidation.batching;
 
+import dev.cacheinvalidation.config.ConfigurationException;
+
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
 
@@ -23,7 +25,7 @@ public final class InFlightEvents {
     private final AtomicLong inFlight = new AtomicLong();
     private final AtomicLong handedOver = new AtomicLong();
     private final AtomicLong waits = new AtomicLong();
-    private volatile int limit = 4_000;
+    private volatile int limit;
 
     /**
      * For every row change as it enters: waits while {@code limit} are in flight and some are on their way to the
@@ -79,7 +81,7 @@ public final class InFlightEvents {
 
     public void setLimit(int limit) {
         if (limit < 1) {
-            throw new IllegalArgumentException("batch.maxEventsInFlight must be at least 1, was " + limit);
+            throw new ConfigurationException("batch.maxEventsInFlight must be at least 1, was " + limit);
         }
         this.limit = limit;
     }

@@ -1,5 +1,6 @@
 package dev.cacheinvalidation.batching;
 
+import dev.cacheinvalidation.config.ConfigurationException;
 import dev.cacheinvalidation.event.ChangeEvent;
 import dev.cacheinvalidation.event.SkippedRecord;
 import dev.cacheinvalidation.event.SourceChange;
@@ -32,9 +33,9 @@ public class TransactionBatchStrategy implements AggregationStrategy, Predicate 
 
     private static final Logger LOG = LoggerFactory.getLogger(TransactionBatchStrategy.class);
 
-    private int maxEvents = 100;
-    private int hardCap = 10_000;
-    private long maxBytes = 4L << 20;
+    private int maxEvents;
+    private int hardCap;
+    private long maxBytes;
     private OpenTransaction open;
     /** The transaction closed last, in case it is read again after a reconnect (see {@link #readAgain}). */
     private OpenTransaction closed;
@@ -205,7 +206,7 @@ public class TransactionBatchStrategy implements AggregationStrategy, Predicate 
 
     public void setMaxEvents(int maxEvents) {
         if (maxEvents < 1) {
-            throw new IllegalArgumentException("batch.maxEvents must be at least 1, was " + maxEvents);
+            throw new ConfigurationException("batch.maxEvents must be at least 1, was " + maxEvents);
         }
         this.maxEvents = maxEvents;
     }
@@ -221,7 +222,7 @@ public class TransactionBatchStrategy implements AggregationStrategy, Predicate 
      */
     public void setMaxBytes(long maxBytes) {
         if (maxBytes < 1) {
-            throw new IllegalArgumentException("batch.maxBytes must be at least 1, was " + maxBytes);
+            throw new ConfigurationException("batch.maxBytes must be at least 1, was " + maxBytes);
         }
         this.maxBytes = maxBytes;
     }
@@ -232,7 +233,7 @@ public class TransactionBatchStrategy implements AggregationStrategy, Predicate 
 
     public void setHardCap(int hardCap) {
         if (hardCap < 1) {
-            throw new IllegalArgumentException("batch.hardCap must be at least 1, was " + hardCap);
+            throw new ConfigurationException("batch.hardCap must be at least 1, was " + hardCap);
         }
         this.hardCap = hardCap;
     }

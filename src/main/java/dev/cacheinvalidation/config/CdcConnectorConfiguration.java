@@ -21,8 +21,8 @@ public class CdcConnectorConfiguration extends MySqlConnectorEmbeddedDebeziumCon
         implements CamelContextAware {
 
     private String dsn;
-    private String dataDir = "data";
-    private String offsetStore = "file";
+    private String dataDir;
+    private String offsetStore;
     private String redisUri;
     private CamelContext camelContext;
 
@@ -67,6 +67,9 @@ public class CdcConnectorConfiguration extends MySqlConnectorEmbeddedDebeziumCon
         if (getTopicPrefix() == null) {
             setTopicPrefix(name);
         }
+        if (dataDir == null || offsetStore == null) {
+            throw new ConfigurationException("cdc.dataDir and cdc.offsetStore must be set");
+        }
         setOffsetStorageFileName(dataDir + "/offsets.dat");
         setSchemaHistoryInternalFileFilename(dataDir + "/schema-history.dat");
         Map<String, Object> additional = getAdditionalProperties();
@@ -97,11 +100,6 @@ public class CdcConnectorConfiguration extends MySqlConnectorEmbeddedDebeziumCon
         return camelContext;
     }
 
-    @Override
-    public void setCamelContext(CamelContext camelContext) {
-        this.camelContext = camelContext;
-    }
-
     /** The database ({@code cdc.dsn}): {@code mysql://user:password@host:3306/app} or {@code mariadb://...}. */
     public void setDsn(String dsn) {
         this.dsn = dsn;
@@ -115,6 +113,12 @@ public class CdcConnectorConfiguration extends MySqlConnectorEmbeddedDebeziumCon
     /** Where the gated offset store saves the position: {@code file}, {@code redis} or a class name. */
     public void setOffsetStore(String offsetStore) {
         this.offsetStore = offsetStore;
+    }
+
+    /** The context whose {@code {{mysql:}}} function has checked the DSN's server already. */
+    @Override
+    public void setCamelContext(CamelContext camelContext) {
+        this.camelContext = camelContext;
     }
 
     /** Redis of the saved position and schema history when they live in Redis ({@code redis.uri}). */

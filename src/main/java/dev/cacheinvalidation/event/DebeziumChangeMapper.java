@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.Map;
 import java.util.regex.Pattern;
 
+import dev.cacheinvalidation.config.ConfigurationException;
 import org.apache.camel.Exchange;
 import org.apache.camel.Message;
 import org.apache.camel.Processor;
@@ -16,7 +17,7 @@ import org.apache.kafka.connect.data.Struct;
  */
 public class DebeziumChangeMapper implements Processor {
 
-    private int maxValueLength = Integer.MAX_VALUE;
+    private int maxValueLength;
     private long sinceMs = Long.MIN_VALUE;
     private long untilMs = Long.MAX_VALUE;
     private EventFilter filter;
@@ -55,8 +56,7 @@ public class DebeziumChangeMapper implements Processor {
     /** The longest text (characters) or binary (bytes) value kept whole ({@code cdc.maxValueLength}). */
     public void setMaxValueLength(int maxValueLength) {
         if (maxValueLength < 1) {
-            throw new dev.cacheinvalidation.config.ConfigurationException(
-                    "cdc.maxValueLength must be at least 1, was " + maxValueLength);
+            throw new ConfigurationException("cdc.maxValueLength must be at least 1, was " + maxValueLength);
         }
         this.maxValueLength = maxValueLength;
     }

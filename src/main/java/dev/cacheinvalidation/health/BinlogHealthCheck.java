@@ -1,22 +1,19 @@
 package dev.cacheinvalidation.health;
 
-import java.lang.management.ManagementFactory;
 import java.util.Map;
-import java.util.Set;
 
-import javax.management.MBeanServer;
-import javax.management.ObjectName;
-
+import dev.cacheinvalidation.offsets.OffsetGate;
 import org.apache.camel.health.HealthCheckResultBuilder;
 import org.apache.camel.impl.health.AbstractHealthCheck;
 
 /**
- * Readiness of the binlog reader: UP while Debezium's streaming connection to the server is open (its JMX
- * streaming metrics say Connected), DOWN before it connects and while it reconnects.
+ * Readiness of the binlog reader, as its connector's offset gate sees it: UP while Debezium's engine reads from a
+ * position the server accepted (from the offset store's first read of the saved position until the store stops),
+ * DOWN before that, after the reader stopped, and when the server cannot continue from the saved position.
  */
 public class BinlogHealthCheck extends AbstractHealthCheck {
 
-    private String connectorName = "cache-invalidation";
+    private OffsetGate offsetGate;
 
     public BinlogHealthCheck() {
         super("cache-invalidation", "binlog");
@@ -29,26 +26,23 @@ public class BinlogHealthCheck extends AbstractHealthCheck {
 
     @Override
     protected void doCall(HealthCheckResultBuilder builder, Map<String, Object> options) {
-        builder.detail("connector", connectorName);
-        try {
-            MBeanServer server = ManagementFactory.getPlatformMBeanServer();
-            Set<ObjectName> names = server.queryNames(
-                    new ObjectName("debezium.*:type=connector-metrics,context=streaming,server=" + ObjectName.quote(connectorName)
-                            .replace("\"", "")), null);
-            for (ObjectName name : names) {
-                if (Boolean.TRUE.equals(server.getAttribute(name, "Connected"))) {
-                    builder.detail("milliSecondsBehindSource", server.getAttribute(name, "MilliSecondsBehindSource"));
-                    builder.up();
-                    return;
-                }
-            }
-            builder.message("not connected to the binlog").down();
-        } catch (Exception e) {
-            builder.message("cannot read the binlog reader's state: " + e.getMessage()).down();
+        if (offsetGate == null) {
+            builder.message("no offset gate: the binlog reader's state is unknown").down();
+            return;
+        }
+        builder.detail("connector", offsetGate.connectorName());
+        String refusal = offsetGate.positionRefusal();
+        if (refusal != null) {
+            builder.message(refusal).down();
+        } else if (offsetGate.binlogReaderRuns()) {
+            builder.up();
+        } else {
+            builder.message("not reading the binlog").down();
         }
     }
 
-    public void setConnectorName(String connectorName) {
-        this.connectorName = connectorName;
+    /** The connector's offset gate, which knows whether its binlog reader runs. */
+    public void setOffsetGate(OffsetGate offsetGate) {
+        this.offsetGate = offsetGate;
     }
 }

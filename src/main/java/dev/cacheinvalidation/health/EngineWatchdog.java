@@ -5,9 +5,9 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 
+import dev.cacheinvalidation.config.ConfigurationException;
 import dev.cacheinvalidation.offsets.OffsetGate;
 import org.apache.camel.CamelContext;
-import org.apache.camel.CamelContextAware;
 import org.apache.camel.ServiceStatus;
 import org.apache.camel.health.HealthCheckRegistry;
 import org.apache.camel.health.HealthCheckResultBuilder;
@@ -31,7 +31,7 @@ import org.slf4j.LoggerFactory;
  * started again: restarting cannot help, and the pipeline must never go on from somewhere else. One error says what to do, liveness goes DOWN at once, and the
  * process ends with exit code {@value #POSITION_REFUSED_EXIT} where the launcher lets it ({@link ProcessEnd}).
  */
-public class EngineWatchdog extends AbstractHealthCheck implements CamelContextAware {
+public class EngineWatchdog extends AbstractHealthCheck {
 
     private static final Logger LOG = LoggerFactory.getLogger(EngineWatchdog.class);
     /** The thread pool camel-debezium runs the engine on. */
@@ -40,11 +40,14 @@ public class EngineWatchdog extends AbstractHealthCheck implements CamelContextA
     /** The exit code of a process ended because the server cannot continue from the saved position. */
     public static final int POSITION_REFUSED_EXIT = 3;
 
-    private CamelContext camelContext;
-    private String connectorName = "cache-invalidation";
-    private String routeId = "cdc-to-stream";
-    private long restartAfterMs = 2_000;
-    private long deadAfterMs = 300_000;
+    /** The connector's offset gate: its name, and whether the server refused the saved position. */
+    private OffsetGate offsetGate;
+    /** The binlog route, restarted when its engine ended. */
+    private String routeId;
+    private long restartAfterMs;
+    private long deadAfterMs;
+
+    // the state of the checks, on the watchdog's thread (the volatile ones are read by health calls)
     private ScheduledExecutorService checks;
     private volatile ThreadPoolExecutor enginePool;
     private long idleSince;
@@ -53,7 +56,6 @@ public class EngineWatchdog extends AbstractHealthCheck implements CamelContextA
     private volatile int restarts;
     private volatile long deadSince;
     private volatile String refused;
-    private OffsetGate offsetGate;
 
     public EngineWatchdog() {
         super("cache-invalidation", "binlog-engine");
@@ -65,12 +67,15 @@ public class EngineWatchdog extends AbstractHealthCheck implements CamelContextA
     }
 
     public void start() {
-        HealthCheckRegistry registry = HealthCheckRegistry.get(camelContext);
+        if (routeId == null || routeId.isBlank()) {
+            throw new IllegalStateException("the engine watchdog needs the binlog route's id (routeId)");
+        }
+        HealthCheckRegistry registry = HealthCheckRegistry.get(getCamelContext());
         if (registry != null) {
             registry.register(this);
         }
         // camel-debezium runs the engine on a single-thread pool of its own; idle, the engine's run() has returned
-        camelContext.addLifecycleStrategy(new LifecycleStrategySupport() {
+        getCamelContext().addLifecycleStrategy(new LifecycleStrategySupport() {
             @Override
             public void onThreadPoolAdd(CamelContext context, ThreadPoolExecutor pool, String id, String sourceId,
                     String routeId, String threadPoolProfileId) {
@@ -79,15 +84,16 @@ public class EngineWatchdog extends AbstractHealthCheck implements CamelContextA
                 }
             }
         });
-        checks = camelContext.getExecutorServiceManager().newSingleThreadScheduledExecutor(this, "engine-watchdog");
+        checks = getCamelContext().getExecutorServiceManager()
+                .newSingleThreadScheduledExecutor(this, "engine-watchdog");
         checks.scheduleWithFixedDelay(this::check, 1, 1, TimeUnit.SECONDS);
     }
 
     public void stop() {
         if (checks != null) {
-            camelContext.getExecutorServiceManager().shutdownNow(checks);
+            getCamelContext().getExecutorServiceManager().shutdownNow(checks);
         }
-        HealthCheckRegistry registry = HealthCheckRegistry.get(camelContext);
+        HealthCheckRegistry registry = HealthCheckRegistry.get(getCamelContext());
         if (registry != null) {
             registry.unregister(this);
         }
@@ -95,7 +101,8 @@ public class EngineWatchdog extends AbstractHealthCheck implements CamelContextA
 
     void check() {
         try {
-            if (camelContext.isStopping() || camelContext.getRouteController().getRouteStatus(routeId) != ServiceStatus.Started) {
+            CamelContext camel = getCamelContext();
+            if (camel.isStopping() || camel.getRouteController().getRouteStatus(routeId) != ServiceStatus.Started) {
                 idleSince = 0;
                 return;
             }
@@ -139,11 +146,11 @@ public class EngineWatchdog extends AbstractHealthCheck implements CamelContextA
         LOG.error("The binlog reader stops for good: {}", refusal);
         try {
             // not one more change from that server: the saved position must stay where it can be continued from
-            camelContext.getRouteController().stopRoute(routeId);
+            getCamelContext().getRouteController().stopRoute(routeId);
         } catch (Exception e) {
             LOG.warn("Stopping route {} failed: {}", routeId, e.getMessage());
         }
-        ProcessEnd end = camelContext.getRegistry().findSingleByType(ProcessEnd.class);
+        ProcessEnd end = getCamelContext().getRegistry().findSingleByType(ProcessEnd.class);
         if (end != null) {
             end.end(POSITION_REFUSED_EXIT);
         }
@@ -157,8 +164,8 @@ public class EngineWatchdog extends AbstractHealthCheck implements CamelContextA
                 + " route {} from the saved position (restart {}; the next in {} s if it fails again)",
                 (now - idleSince) / 1000, routeId, restarts, pauseMs / 1000);
         try {
-            camelContext.getRouteController().stopRoute(routeId);
-            camelContext.getRouteController().startRoute(routeId);
+            getCamelContext().getRouteController().stopRoute(routeId);
+            getCamelContext().getRouteController().startRoute(routeId);
         } catch (Exception e) {
             LOG.warn("Restarting route {} failed: {}", routeId, e.getMessage());
         }
@@ -172,7 +179,7 @@ public class EngineWatchdog extends AbstractHealthCheck implements CamelContextA
 
     @Override
     protected void doCall(HealthCheckResultBuilder builder, Map<String, Object> options) {
-        builder.detail("connector", connectorName).detail("restarts", restarts);
+        builder.detail("connector", offsetGate == null ? null : offsetGate.connectorName()).detail("restarts", restarts);
         if (refused != null) {
             builder.message("the binlog reader stopped for good: " + refused).down();
             return;
@@ -186,36 +193,29 @@ public class EngineWatchdog extends AbstractHealthCheck implements CamelContextA
         }
     }
 
-    @Override
-    public void setCamelContext(CamelContext camelContext) {
-        this.camelContext = camelContext;
-    }
-
-    @Override
-    public CamelContext getCamelContext() {
-        return camelContext;
-    }
-
-    public void setConnectorName(String connectorName) {
-        this.connectorName = connectorName;
-    }
-
     /** The connector's offset gate, which knows when the server cannot continue from the saved position. */
     public void setOffsetGate(OffsetGate offsetGate) {
         this.offsetGate = offsetGate;
     }
 
+    /** The engine ended this long ago: the route is restarted. */
+    public void setRestartAfterMs(long restartAfterMs) {
+        if (restartAfterMs < 1) {
+            throw new ConfigurationException("cdc.engineRestartAfterMs must be at least 1, was " + restartAfterMs);
+        }
+        this.restartAfterMs = restartAfterMs;
+    }
+
+    /** The binlog route, restarted when its engine ended. */
     public void setRouteId(String routeId) {
         this.routeId = routeId;
     }
 
-    /** The engine ended this long ago: the route is restarted. */
-    public void setRestartAfterMs(long restartAfterMs) {
-        this.restartAfterMs = restartAfterMs;
-    }
-
     /** Not running this long in spite of restarts: liveness DOWN (0: never). */
     public void setDeadAfterMs(long deadAfterMs) {
+        if (deadAfterMs < 0) {
+            throw new ConfigurationException("cdc.engineDeadAfterMs must be at least 0, was " + deadAfterMs);
+        }
         this.deadAfterMs = deadAfterMs;
     }
 }

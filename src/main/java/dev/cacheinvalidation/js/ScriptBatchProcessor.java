@@ -15,12 +15,15 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.cacheinvalidation.batching.EventBatch;
 import dev.cacheinvalidation.config.ConfigurationException;
 import dev.cacheinvalidation.metrics.Meters;
+import dev.cacheinvalidation.retry.Backoff;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Timer;
 import org.apache.camel.CamelContext;
 import org.apache.camel.CamelContextAware;
+import org.apache.camel.Endpoint;
 import org.apache.camel.Exchange;
 import org.apache.camel.Processor;
+import org.apache.camel.component.seda.SedaEndpoint;
 import org.apache.camel.support.service.ServiceSupport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -30,23 +33,24 @@ import org.slf4j.LoggerFactory;
  * user's processBatch) out. The script files are loaded and checked when the route starts; a changed file is
  * loaded again between two batches (a broken new version is refused and the running one kept).
  * <p>
- * It owns the GraalJS engine, built on a second core as soon as the bean exists and closed when it stops, and
- * {@code contexts} contexts on it. With more than one, the route calls it from as many threads: batches are
- * evaluated at once, and each then waits for its turn ({@link BatchTurnstile}), so that what follows the script
- * (the stream write, or the dead letter) happens strictly in the order the batches were completed.
+ * It owns the GraalJS engine, built on a second core as soon as the bean exists and closed when it stops, and one
+ * context on it for each thread that calls it at once ({@link ScriptPool}): the writer route's consumers, as many
+ * as {@code script.contexts}. With more than one, batches are evaluated at once, and each then waits for its turn
+ * ({@link BatchTurnstile}), so that what follows the script (the stream write, or the dead letter) happens strictly
+ * in the order the batches were completed; with one, the queue's order is that order.
  */
 public class ScriptBatchProcessor extends ServiceSupport implements Processor, CamelContextAware {
 
     private static final Logger LOG = LoggerFactory.getLogger(ScriptBatchProcessor.class);
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    private String script = "routes/cache-keys.js,routes/table-keys.js";
-    private int contexts = 1;
-    private long timeoutMs = 500;
-    private long memLimitMb = 128;
-    private long reloadCheckMs = 1000;
-    private int retries = 2;
-    private int batchEvents = 100;
+    // the settings (script.*, batch.maxEvents)
+    private String script;
+    private long timeoutMs;
+    private long memMb;
+    private int retries;
+    private int batchEvents;
+    private long reloadCheckMs;
 
     private CamelContext camelContext;
     private Timer scriptTime;
@@ -85,6 +89,7 @@ public class ScriptBatchProcessor extends ServiceSupport implements Processor, C
 
     @Override
     protected void doStart() {
+        checkWriterThreads();
         Meters meters = Meters.of(camelContext);
         scriptTime = meters.timer("cache_invalidation_script", "processBatch time per batch");
         batchSizes = meters.summary("cache_invalidation_batch_events", "Events per batch");
@@ -94,13 +99,25 @@ public class ScriptBatchProcessor extends ServiceSupport implements Processor, C
         buildEngine();
         engine = engineBuild.join();
         loadedVersions = versions();
-        pool = new ScriptPool(engine, scriptFiles(), contexts, timeoutMs, memLimitMb);
-        if (contexts > 1 && turnstile == null) {
+        pool = new ScriptPool(engine, scriptFiles(), timeoutMs, memMb);
+        if (turnstile == null) {
             // kept across restarts of the step: the serials go on
             turnstile = new BatchTurnstile(camelContext);
         }
-        LOG.info("Loaded {} (timeout {} ms, memory {} MB per call{})", script, timeoutMs, memLimitMb,
-                contexts > 1 ? ", " + contexts + " contexts" : "");
+        LOG.info("Loaded {} (timeout {} ms, memory {} MB per call)", script, timeoutMs, memMb);
+    }
+
+    /**
+     * The script runs on the consumer threads of the writer's queue, as many as {@code script.contexts}: a queue
+     * with none would leave every batch unwritten without a word.
+     */
+    private void checkWriterThreads() {
+        for (Endpoint endpoint : camelContext.getEndpoints()) {
+            if (endpoint instanceof SedaEndpoint queue && queue.getConcurrentConsumers() < 1) {
+                throw new ConfigurationException("script.contexts must be at least 1, was "
+                        + queue.getConcurrentConsumers());
+            }
+        }
     }
 
     @Override
@@ -122,11 +139,19 @@ public class ScriptBatchProcessor extends ServiceSupport implements Processor, C
         try {
             evaluate(exchange, batch);
         } finally {
-            if (contexts > 1) {
+            if (calledOnSeveralThreads(exchange)) {
                 // whatever the script did: the write (or the dead letter) after it waits for the batches before
                 turnstile.awaitTurn(exchange, batch == null ? -1 : batch.serial());
             }
         }
+    }
+
+    /**
+     * Whether the writer's queue has more than one consumer thread: then batches are evaluated at once and take
+     * turns for what follows; with one, the queue's order is already the order of the writes.
+     */
+    private static boolean calledOnSeveralThreads(Exchange exchange) {
+        return exchange.getFromEndpoint() instanceof SedaEndpoint queue && queue.getConcurrentConsumers() > 1;
     }
 
     private void evaluate(Exchange exchange, EventBatch batch) throws JsonProcessingException {
@@ -156,10 +181,12 @@ public class ScriptBatchProcessor extends ServiceSupport implements Processor, C
     }
 
     /**
-     * A call that fails is tried again, {@code retries} times: a timeout on a machine that is briefly starved is
-     * not a reason to dead-letter a batch, while a script that really fails fails again quickly.
+     * A call that fails is tried again, {@code retries} times, after a short pause: a timeout on a machine that is
+     * briefly starved is not a reason to dead-letter a batch, while a script that really fails fails again quickly.
      */
     private List<String> callWithRetries(ScriptRuntime runtime, String events, int scale) {
+        // 50 ms, doubling up to half a second: time for a starved machine, little for a script that fails again
+        Backoff backoff = new Backoff(50, 500);
         for (int attempt = 0;; attempt++) {
             try {
                 return runtime.processBatch(events, scale);
@@ -168,11 +195,14 @@ public class ScriptBatchProcessor extends ServiceSupport implements Processor, C
                     throw e;
                 }
                 LOG.warn("Trying the batch again ({} of {}): {}", attempt + 1, retries, e.getMessage());
+                if (!backoff.pause()) {
+                    throw e;
+                }
             }
         }
     }
 
-    // synchronized: with several contexts, one thread looks for a change and loads it; the others go on meanwhile
+    // synchronized: with several writer threads, one thread looks for a change and loads it; the others go on meanwhile
     private synchronized void reloadIfChanged() {
         if (reloadCheckMs <= 0 || System.currentTimeMillis() < nextReloadCheck) {
             return;
@@ -184,7 +214,7 @@ public class ScriptBatchProcessor extends ServiceSupport implements Processor, C
         }
         loadedVersions = current;
         try {
-            ScriptPool reloaded = new ScriptPool(engine, scriptFiles(), contexts, timeoutMs, memLimitMb);
+            ScriptPool reloaded = new ScriptPool(engine, scriptFiles(), timeoutMs, memMb);
             ScriptPool replaced = pool;
             pool = reloaded;
             replaced.retire();
@@ -234,32 +264,27 @@ public class ScriptBatchProcessor extends ServiceSupport implements Processor, C
         this.script = script;
     }
 
-    /** GraalJS contexts evaluating batches at once (script.contexts); the writes stay in batch order. */
-    public int getContexts() {
-        return contexts;
-    }
-
-    public void setContexts(int contexts) {
-        if (contexts < 1) {
-            throw new IllegalArgumentException("script.contexts must be at least 1, was " + contexts);
-        }
-        this.contexts = contexts;
-    }
-
     public long getTimeoutMs() {
         return timeoutMs;
     }
 
     public void setTimeoutMs(long timeoutMs) {
+        if (timeoutMs < 1) {
+            throw new ConfigurationException("script.timeoutMs must be at least 1, was " + timeoutMs);
+        }
         this.timeoutMs = timeoutMs;
     }
 
-    public long getMemLimitMb() {
-        return memLimitMb;
+    /** Most a call may allocate, in MB ({@code script.memMb}; 0: no limit). */
+    public long getMemMb() {
+        return memMb;
     }
 
-    public void setMemLimitMb(long memLimitMb) {
-        this.memLimitMb = memLimitMb;
+    public void setMemMb(long memMb) {
+        if (memMb < 0) {
+            throw new ConfigurationException("script.memMb must be at least 0, was " + memMb);
+        }
+        this.memMb = memMb;
     }
 
     public int getRetries() {
@@ -267,16 +292,22 @@ public class ScriptBatchProcessor extends ServiceSupport implements Processor, C
     }
 
     public void setRetries(int retries) {
-        this.retries = Math.max(0, retries);
+        if (retries < 0) {
+            throw new ConfigurationException("script.retries must be at least 0, was " + retries);
+        }
+        this.retries = retries;
     }
 
-    /** The batch size (batch.maxEvents) timeoutMs and memLimitMb are meant for; a larger batch gets more. */
+    /** The batch size (batch.maxEvents) timeoutMs and memMb are meant for; a larger batch gets more. */
     public int getBatchEvents() {
         return batchEvents;
     }
 
     public void setBatchEvents(int batchEvents) {
-        this.batchEvents = Math.max(1, batchEvents);
+        if (batchEvents < 1) {
+            throw new ConfigurationException("batch.maxEvents must be at least 1, was " + batchEvents);
+        }
+        this.batchEvents = batchEvents;
     }
 
     public long getReloadCheckMs() {

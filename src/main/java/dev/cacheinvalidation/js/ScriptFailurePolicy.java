@@ -6,6 +6,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.UUID;
 
+import dev.cacheinvalidation.config.ConfigurationException;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.cacheinvalidation.batching.EventBatch;
@@ -36,8 +37,8 @@ public class ScriptFailurePolicy implements Processor, CamelContextAware {
     private static final Logger LOG = LoggerFactory.getLogger(ScriptFailurePolicy.class);
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    private String policy = "dead-letter";
-    private String routeId = "cdc-to-stream";
+    private String policy;
+    private String routeId;
     private CamelContext camelContext;
     private volatile Counter deadLettered;
 
@@ -81,11 +82,12 @@ public class ScriptFailurePolicy implements Processor, CamelContextAware {
     public void setPolicy(String policy) {
         String normalized = policy == null ? "" : policy.trim().toLowerCase(Locale.ROOT);
         if (!normalized.equals("dead-letter") && !normalized.equals("fail")) {
-            throw new IllegalArgumentException("script.onFailure must be dead-letter or fail, was '" + policy + "'");
+            throw new ConfigurationException("script.onFailure must be dead-letter or fail, was '" + policy + "'");
         }
         this.policy = normalized;
     }
 
+    /** The binlog route, stopped on {@code script.onFailure=fail}. */
     public void setRouteId(String routeId) {
         this.routeId = routeId;
     }
@@ -114,7 +116,7 @@ public class ScriptFailurePolicy implements Processor, CamelContextAware {
     }
 
     void checkRouteExists() {
-        if (camelContext.getRoute(routeId) == null) {
+        if (routeId == null || camelContext.getRoute(routeId) == null) {
             throw new IllegalStateException("the script failure policy stops the route '" + routeId
                     + "' on script.onFailure=fail, but there is no route with that id: give its routeId the"
                     + " binlog route's id");

@@ -1,48 +1,54 @@
 package dev.cacheinvalidation.js;
 
 import java.nio.file.Path;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Deque;
 import java.util.List;
-import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.BlockingQueue;
 
 /**
- * The contexts of one version of the script, each a {@link ScriptRuntime} used by one thread at a time. A retired
- * pool (the script was reloaded, or the step stopped) closes its runtimes as they come back, never one in use.
+ * The contexts of one version of the script, each a {@link ScriptRuntime} used by one thread at a time. It opens
+ * one as it is made (so a script that does not load is refused then) and another whenever every one is in use, so
+ * it holds as many as threads call the script at once: the writer route's consumers ({@code script.contexts}). A
+ * retired pool (the script was reloaded, or the step stopped) closes its runtimes as they come back, never one in
+ * use.
  */
 final class ScriptPool {
 
-    private final BlockingQueue<ScriptRuntime> idle;
+    private final JavaScriptEngine engine;
+    private final List<Path> scriptFiles;
+    private final long timeoutMs;
+    private final long memMb;
+    private final Deque<ScriptRuntime> idle = new ArrayDeque<>();
     private boolean retired;
 
-    ScriptPool(JavaScriptEngine engine, List<Path> scriptFiles, int contexts, long timeoutMs, long memLimitMb) {
-        idle = new ArrayBlockingQueue<>(contexts);
-        List<ScriptRuntime> opened = new ArrayList<>(contexts);
-        try {
-            for (int i = 0; i < contexts; i++) {
-                opened.add(new ScriptRuntime(engine, scriptFiles, timeoutMs, memLimitMb));
-            }
-        } catch (RuntimeException e) {
-            opened.forEach(ScriptRuntime::close);
-            throw e;
-        }
-        idle.addAll(opened);
+    ScriptPool(JavaScriptEngine engine, List<Path> scriptFiles, long timeoutMs, long memMb) {
+        this.engine = engine;
+        this.scriptFiles = scriptFiles;
+        this.timeoutMs = timeoutMs;
+        this.memMb = memMb;
+        idle.add(open());
     }
 
-    /** A runtime of this version for the calling thread; waits while all are in use. */
+    private ScriptRuntime open() {
+        return new ScriptRuntime(engine, scriptFiles, timeoutMs, memMb);
+    }
+
+    /** A runtime of this version for the calling thread: an idle one, or a new one while all are in use. */
     ScriptRuntime take() {
-        try {
-            return idle.take();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while waiting for a script context", e);
+        synchronized (this) {
+            ScriptRuntime runtime = idle.pollFirst();
+            if (runtime != null) {
+                return runtime;
+            }
         }
+        return open();
     }
 
     void giveBack(ScriptRuntime runtime) {
         synchronized (this) {
             if (!retired) {
-                idle.add(runtime);
+                idle.addFirst(runtime);
                 return;
             }
         }
@@ -51,10 +57,11 @@ final class ScriptPool {
 
     /** Closes the idle runtimes now and the others as they are given back. */
     void retire() {
-        List<ScriptRuntime> closing = new ArrayList<>();
+        List<ScriptRuntime> closing;
         synchronized (this) {
             retired = true;
-            idle.drainTo(closing);
+            closing = new ArrayList<>(idle);
+            idle.clear();
         }
         closing.forEach(ScriptRuntime::close);
     }

@@ -67,6 +67,7 @@ public final class ScriptRuntime implements AutoCloseable {
 
     private static final long WATCH_INTERVAL_MS = 5;
     private static final long COLD_FACTOR = 10;
+    private static final long MB = 1024 * 1024;
     private static final com.sun.management.ThreadMXBean THREADS = threadBean();
 
     private final JavaScriptEngine engine;
@@ -76,7 +77,8 @@ public final class ScriptRuntime implements AutoCloseable {
     private final String scriptNames;
     private final List<Source> scripts;
     private final long timeoutMs;
-    private final long memoryLimitBytes;
+    /** Most a call may allocate, in MB (script.memMb); 0: no limit. */
+    private final long memMb;
     private final ScheduledExecutorService watchdog;
     private Context context;
     private Value adapter;
@@ -100,24 +102,24 @@ public final class ScriptRuntime implements AutoCloseable {
     }
 
     /** One script on an engine of its own. */
-    public ScriptRuntime(Path scriptFile, long timeoutMs, long memLimitMb) {
-        this(null, List.of(scriptFile), timeoutMs, memLimitMb);
+    public ScriptRuntime(Path scriptFile, long timeoutMs, long memMb) {
+        this(null, List.of(scriptFile), timeoutMs, memMb);
     }
 
     /**
      * @param engine      the engine to run on; null for one of its own, closed with this runtime
      * @param scriptFiles evaluated in this order into one context; the last processBatch defined is called
      * @param timeoutMs   longest a processBatch call may run
-     * @param memLimitMb  most a processBatch call may allocate; 0 for no limit
+     * @param memMb       most a processBatch call may allocate; 0 for no limit
      */
-    public ScriptRuntime(JavaScriptEngine engine, List<Path> scriptFiles, long timeoutMs, long memLimitMb) {
+    public ScriptRuntime(JavaScriptEngine engine, List<Path> scriptFiles, long timeoutMs, long memMb) {
         if (scriptFiles.isEmpty()) {
             throw new ConfigurationException("no script file given: set script.file to your .js file(s)");
         }
         this.scriptFiles = List.copyOf(scriptFiles);
         this.scriptNames = String.join(",", this.scriptFiles.stream().map(Path::toString).toList());
         this.timeoutMs = timeoutMs;
-        this.memoryLimitBytes = memLimitMb * 1024 * 1024;
+        this.memMb = memMb;
         this.scripts = this.scriptFiles.stream().map(ScriptRuntime::load).toList();
         this.ownEngine = engine == null ? new JavaScriptEngine() : null;
         this.engine = engine == null ? ownEngine : engine;
@@ -144,7 +146,7 @@ public final class ScriptRuntime implements AutoCloseable {
                 .out(new LogStream())
                 .err(new LogStream())
                 .build();
-        Call load = watch(ctx, Math.max(10_000, COLD_FACTOR * timeoutMs), memoryLimitBytes);
+        Call load = watch(ctx, Math.max(10_000, COLD_FACTOR * timeoutMs), memMb * MB);
         try {
             for (Source script : scripts) {
                 ctx.eval(script);
@@ -186,7 +188,7 @@ public final class ScriptRuntime implements AutoCloseable {
      */
     public List<String> processBatch(String eventsJson, int scale) {
         int factor = Math.max(1, scale);
-        Call call = watch(context, (cold ? COLD_FACTOR * timeoutMs : timeoutMs) * factor, memoryLimitBytes * factor);
+        Call call = watch(context, (cold ? COLD_FACTOR * timeoutMs : timeoutMs) * factor, memMb * MB * factor);
         cold = false;
         try {
             String events = adapter.execute(eventsJson).asString();

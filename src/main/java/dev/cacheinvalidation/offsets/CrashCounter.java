@@ -10,6 +10,7 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.function.Consumer;
 
+import dev.cacheinvalidation.config.ConfigurationException;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -45,8 +46,8 @@ final class CrashCounter {
     record Saved(String position, int crashes, long transactions, String last) {
     }
 
-    private String connectorName = "cache-invalidation";
-    private int escapeAfterCrashes = 2;
+    private String connectorName;
+    private int escapeAfterCrashes;
     private Consumer<Saved> store = saved -> { };
     private String position = "";
     private int crashesBefore;
@@ -69,7 +70,7 @@ final class CrashCounter {
     /** Crashes at the same position after which the next run escapes ({@code cdc.escapeAfterCrashes}; 0: never). */
     void setEscapeAfterCrashes(int escapeAfterCrashes) {
         if (escapeAfterCrashes < 0) {
-            throw new IllegalArgumentException("cdc.escapeAfterCrashes must be 0 or more, was " + escapeAfterCrashes);
+            throw new ConfigurationException("cdc.escapeAfterCrashes must be at least 0, was " + escapeAfterCrashes);
         }
         this.escapeAfterCrashes = escapeAfterCrashes;
     }

@@ -26,7 +26,7 @@ import org.apache.kafka.connect.util.Callback;
 
 /**
  * Debezium offset store that saves an offset only once the {@link OffsetGate} of its connector (named by
- * {@value #CONNECTOR}, found among the {@link RunningGates}) says every record before it is in the stream. The actual
+ * {@value #CONNECTOR}, found among the {@link ConnectorGates}) says every record before it is in the stream. The actual
  * saving is done by a delegate, named by {@value #DELEGATE}: {@code file} (default),
  * {@code redis} ({@link RedisOffsetStore} at the address of {@value #REDIS_URI}, so a pod needs no volume),
  * or the class name of another offset store.
@@ -52,7 +52,7 @@ public class GatedOffsetBackingStore implements OffsetBackingStore {
     @Override
     public void configure(WorkerConfig config) {
         settings = config.originalsStrings();
-        gate = new RunningGates().find(settings.get(CONNECTOR));
+        gate = ConnectorGates.find(settings.get(CONNECTOR));
         gate.connectorStarting();
         crashCounterKey = CrashCounter.key(settings.get(CONNECTOR));
         schemaOnlySnapshot = SnapshotMarker.isSchemaOnly(settings.get("snapshot.mode"));
@@ -136,6 +136,7 @@ public class GatedOffsetBackingStore implements OffsetBackingStore {
         if (serverChecks != null) {
             serverChecks.shutdownNow();
         }
+        gate.binlogReaderRuns(false);
         gate.flushBeforeStop();
         gate.crashCounter().runEnded();
         delegate.stop();
@@ -164,6 +165,7 @@ public class GatedOffsetBackingStore implements OffsetBackingStore {
             startOffset = savedOffset;
             gate.positionRefused(null);
             gate.serverCheck(this::serverRefusal);
+            gate.binlogReaderRuns(true);
             ByteBuffer previous = await(delegate.get(List.of(crashCounterKey))).get(crashCounterKey);
             gate.crashCounter().runStarting(savedOffset,
                     CrashCounter.decode(previous), record -> await(delegate.set(Map.of(crashCounterKey,

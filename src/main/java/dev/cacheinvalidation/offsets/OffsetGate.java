@@ -1,19 +1,12 @@
 package dev.cacheinvalidation.offsets;
 
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Deque;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
-import java.util.TreeMap;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 
-import javax.management.ObjectName;
-
-import dev.cacheinvalidation.batching.EventBatch;
+import dev.cacheinvalidation.config.ConfigurationException;
 import dev.cacheinvalidation.batching.InFlightEvents;
 import dev.cacheinvalidation.event.ChangeEvent;
 import dev.cacheinvalidation.event.SourceChange;
@@ -25,7 +18,6 @@ import org.apache.camel.Exchange;
 import org.apache.camel.Processor;
 import org.apache.camel.health.HealthCheckRegistry;
 import org.apache.camel.processor.aggregate.AggregateProcessor;
-import org.apache.camel.support.SynchronizationAdapter;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -44,11 +36,12 @@ import org.slf4j.LoggerFactory;
  * reported and kept undelivered) and its changes leave memory.</li>
  * </ol>
  * The offset store ({@link GatedOffsetBackingStore}) holds each offset write until every record that had arrived
- * when Debezium asked for the write has been delivered. A crash therefore replays from a position at or before the
+ * when Debezium asked for the write has been delivered (the {@link DeliveryLedger}); what the gate knows of the
+ * binlog reader and its server is its {@link BinlogReaderState}. A crash therefore replays from a position at or before the
  * first undelivered record: duplicates are possible, losses are not.
  * <p>
- * One gate per connector: it is published among the {@link RunningGates} under {@code connectorName} on
- * {@link #start} and withdrawn on {@link #stop}; the offset store finds it there by the connector name in its
+ * One gate per connector: it is registered among the {@link ConnectorGates} under {@code connectorName} on
+ * {@link #start} and removed on {@link #stop}; the offset store finds it there by the connector name in its
  * settings. While records wait and nothing has been delivered for {@code stuckAfterMs}, or a batch failed,
  * readiness is DOWN with the reason.
  */
@@ -61,28 +54,21 @@ public final class OffsetGate implements Processor, CamelContextAware {
     static final long ESCAPE_SHOWN_MS = 600_000;
 
     private final LongSupplier clockMs;
-    private final AtomicLong arrived = new AtomicLong();
-    private final AtomicLong batchesInFlight = new AtomicLong();
+    private final DeliveryLedger ledger;
+    private final BinlogReaderState reader = new BinlogReaderState();
     private final InFlightEvents eventsInFlight = new InFlightEvents();
-    private final TreeMap<Long, Long> deliveredRanges = new TreeMap<>();
-    private final Deque<HeldWrite> held = new ArrayDeque<>();
-    private final RunningGates runningGates = new RunningGates();
+    private final BatchHandOver handOver;
     private final List<Meter> meters = new ArrayList<>();
-    private volatile long deliveredUpTo;
-    private volatile long lastProgressMs;
     private volatile String failure;
-    private volatile String positionRefusal;
-    private volatile String savedOffset;
-    private volatile Supplier<Optional<String>> serverCheck;
-    private Long lastServerId;
     private volatile boolean running;
     private String connectorName;
     private String aggregatorId;
-    private long stuckAfterMs = 60_000;
+    /** The aggregate step named by aggregatorId, found once as Camel starts. */
+    private volatile AggregateProcessor aggregator;
+    private long stuckAfterMs;
     private final CrashCounter crashCounter = new CrashCounter();
     private CamelContext camelContext;
     private OffsetGateHealthCheck healthCheck;
-    private ObjectName published;
 
     public OffsetGate() {
         this(System::currentTimeMillis);
@@ -90,16 +76,22 @@ public final class OffsetGate implements Processor, CamelContextAware {
 
     OffsetGate(LongSupplier clockMs) {
         this.clockMs = clockMs;
-        this.lastProgressMs = clockMs.getAsLong();
+        this.ledger = new DeliveryLedger(clockMs);
+        this.handOver = new BatchHandOver(ledger, eventsInFlight, this::failed);
     }
 
-    /** Publishes the gate under its connector name and shows its state in health. */
+    @Override
+    public CamelContext getCamelContext() {
+        return camelContext;
+    }
+
+    /** Registers the gate under its connector name and shows its state in health. */
     public void start() {
         if (connectorName == null || connectorName.isBlank()) {
             throw new IllegalStateException("the offset gate needs its connectorName ({{cdc.name}})");
         }
         crashCounter.setConnectorName(connectorName);
-        published = runningGates.publish(connectorName, this);
+        ConnectorGates.publish(connectorName, this);
         running = true;
         if (camelContext != null) {
             try {
@@ -115,13 +107,13 @@ public final class OffsetGate implements Processor, CamelContextAware {
         }
     }
 
-    /** Withdraws the gate and its health check and meters. */
+    /** Removes the gate and its health check and meters. */
     public void stop() {
         if (!running) {
             return;
         }
         running = false;
-        runningGates.withdraw(published);
+        ConnectorGates.withdraw(connectorName, this);
         if (camelContext != null && healthCheck != null) {
             HealthCheckRegistry registry = HealthCheckRegistry.get(camelContext);
             if (registry != null) {
@@ -142,7 +134,8 @@ public final class OffsetGate implements Processor, CamelContextAware {
     public void process(Exchange exchange) {
         exchange.setProperty(SourceChange.SEQUENCE_PROPERTY, arrive());
         if (exchange.getMessage().getBody() instanceof ChangeEvent event) {
-            checkTheServerOf(event);
+            // the first change of a run, and the first of another origin server: is that server's history ours?
+            reader.changeFrom(event.source() == null ? null : event.source().serverId());
         }
         if (exchange.getMessage().getBody() instanceof SourceChange change) {
             SourceChange admitted = crashCounter.admit(change);
@@ -155,39 +148,13 @@ public final class OffsetGate implements Processor, CamelContextAware {
         }
     }
 
-    /**
-     * The first change of a run, and the first from another origin server (a failover, or a reconnect that reached
-     * a server with another history): the server is asked whether it continues the saved position before the change
-     * goes on. Refused, the change is stopped here, and so is every position after it.
-     */
-    private void checkTheServerOf(ChangeEvent event) {
-        Supplier<Optional<String>> check = serverCheck;
-        Long serverId = event.source() == null ? null : event.source().serverId();
-        if (check == null || serverId == null || serverId.equals(lastServerId)) {
-            return;
-        }
-        lastServerId = serverId;
-        if (positionRefusal == null) {
-            check.get().ifPresent(this::positionRefused);
-        }
-        if (positionRefusal != null) {
-            throw new IllegalStateException("a change of server " + serverId + " is not passed on: the server was refused");
-        }
-    }
-
     /** How the offset store asks the server whether it continues the saved position (null: never asked). */
     void serverCheck(Supplier<Optional<String>> check) {
-        this.serverCheck = check;
-        this.lastServerId = null;
+        reader.serverCheck(check);
     }
 
     long arrive() {
-        long number = arrived.incrementAndGet();
-        if (number - 1 == deliveredUpTo) {
-            // nothing was waiting: the wait for delivery starts now
-            lastProgressMs = clockMs.getAsLong();
-        }
-        return number;
+        return ledger.arrive();
     }
 
     private boolean stopping() {
@@ -196,60 +163,14 @@ public final class OffsetGate implements Processor, CamelContextAware {
 
     /**
      * Route step as a batch leaves the aggregator for the writer: once its exchange completes, whichever way it
-     * ends and on whichever thread, the batch is reported. A completed batch is delivered; a failed one is
-     * reported and stays undelivered, so the saved position stays before it and a restart reads it again. Either
-     * way its changes leave memory, so a failure cannot hold the binlog reader back for ever.
+     * ends, the batch is reported ({@link BatchHandOver}).
      */
     public void handOver(Exchange exchange) {
-        EventBatch batch = exchange.getProperty(EventBatch.PROPERTY, EventBatch.class);
-        if (batch == null) {
-            throw new IllegalStateException("the offset gate's handOver step must follow the aggregate step,"
-                    + " whose exchange carries the batch");
-        }
-        int events = batch.admitted();
-        eventsInFlight.handedOver(events);
-        batchesInFlight.incrementAndGet();
-        exchange.getExchangeExtension().addOnCompletion(new SynchronizationAdapter() {
-            @Override
-            public void onComplete(Exchange done) {
-                delivered(batch.firstSequence(), batch.lastSequence());
-                leftTheWriter(events);
-            }
-
-            @Override
-            public void onFailure(Exchange done) {
-                Exception error = done.getException();
-                failed(batch.firstSequence(), batch.lastSequence(), error == null ? "unknown error" : error.getMessage());
-                leftTheWriter(events);
-            }
-        });
+        handOver.handOver(exchange);
     }
 
-    private void leftTheWriter(int events) {
-        eventsInFlight.released(events);
-        synchronized (this) {
-            batchesInFlight.decrementAndGet();
-            notifyAll();
-        }
-    }
-
-    synchronized void delivered(long first, long last) {
-        if (first <= 0 || last < first) {
-            return;
-        }
-        deliveredRanges.put(first, last);
-        Map.Entry<Long, Long> next;
-        long before = deliveredUpTo;
-        while ((next = deliveredRanges.firstEntry()) != null && next.getKey() <= deliveredUpTo + 1) {
-            deliveredUpTo = Math.max(deliveredUpTo, next.getValue());
-            deliveredRanges.pollFirstEntry();
-        }
-        if (deliveredUpTo > before) {
-            lastProgressMs = clockMs.getAsLong();
-        }
-        while (!held.isEmpty() && held.peekFirst().upTo() <= deliveredUpTo) {
-            held.pollFirst().write().run();
-        }
+    void delivered(long first, long last) {
+        ledger.delivered(first, last);
     }
 
     void failed(long first, long last, String error) {
@@ -259,13 +180,8 @@ public final class OffsetGate implements Processor, CamelContextAware {
     }
 
     /** Runs the offset write once every record that has arrived so far is delivered (now, or later). */
-    synchronized void whenDelivered(Runnable write) {
-        long upTo = arrived.get();
-        if (upTo <= deliveredUpTo && held.isEmpty()) {
-            write.run();
-        } else {
-            held.addLast(new HeldWrite(upTo, write));
-        }
+    void whenDelivered(Runnable write) {
+        ledger.whenDelivered(write);
     }
 
     /** Why the position cannot follow, or null while it does; or what was done to get past a crash, for a while. */
@@ -279,7 +195,7 @@ public final class OffsetGate implements Processor, CamelContextAware {
             return escape;
         }
         long waiting = undelivered();
-        long quietMs = clockMs.getAsLong() - lastProgressMs;
+        long quietMs = ledger.quietMs();
         if (waiting > 0 && quietMs > stuckAfterMs) {
             return waiting + " records wait for the stream and nothing was delivered for " + quietMs
                     + " ms (cdc.gateStuckAfterMs=" + stuckAfterMs + "); the binlog position is not saved meanwhile";
@@ -289,12 +205,16 @@ public final class OffsetGate implements Processor, CamelContextAware {
 
     /** Records that have arrived and are not yet delivered. */
     long undelivered() {
-        return Math.max(0, arrived.get() - deliveredUpTo);
+        return ledger.undelivered();
     }
 
     /** As Camel starts: the aggregator to flush on stop must exist, or the flush would silently do nothing. */
     void checkAggregator() {
-        if (aggregatorId != null && aggregator() == null) {
+        if (aggregatorId == null || camelContext == null) {
+            return;
+        }
+        aggregator = camelContext.getProcessor(aggregatorId, AggregateProcessor.class);
+        if (aggregator == null) {
             throw new IllegalStateException("the offset gate of '" + connectorName + "' names the aggregator '"
                     + aggregatorId + "', but no aggregate step has that id: give the gate's aggregatorId the"
                     + " aggregate's id");
@@ -322,26 +242,38 @@ public final class OffsetGate implements Processor, CamelContextAware {
 
     /** A position was saved (everything before it is in the stream): the connector's offset, JSON. */
     void positionSaved(String offset) {
-        savedOffset = offset;
+        reader.saved(offset);
         crashCounter.positionSaved(offset);
     }
 
     /** The last position this run saved (JSON of Debezium's offset), or null before the first. */
     public String savedOffset() {
-        return savedOffset;
+        return reader.savedOffset();
     }
 
     /** The server cannot continue from the saved position: the binlog reader must not be started again. */
     void positionRefused(String why) {
-        positionRefusal = why;
-        if (why != null) {
-            LOG.debug("Refused: {}", why);
-        }
+        reader.refused(why);
+    }
+
+    /** The binlog reader started from a position the server accepted (true) or its offset store stopped. */
+    void binlogReaderRuns(boolean runs) {
+        reader.reading(runs);
+    }
+
+    /** Whether the binlog reader reads, from a position the server accepted. */
+    public boolean binlogReaderRuns() {
+        return reader.reading();
+    }
+
+    /** The connector ({@code cdc.name}) this gate belongs to. */
+    public String connectorName() {
+        return connectorName;
     }
 
     /** Why the server cannot continue from the saved position, or null while nothing says so. */
     public String positionRefusal() {
-        return positionRefusal;
+        return reader.refusal();
     }
 
     /** The count of runs that crashed at the saved position, and the way past a transaction that crashes them. */
@@ -354,7 +286,6 @@ public final class OffsetGate implements Processor, CamelContextAware {
      * saves the position of everything read (only a transaction cut off by the stop is read again).
      */
     void flushBeforeStop() {
-        AggregateProcessor aggregator = aggregator();
         if (aggregator != null) {
             try {
                 aggregator.forceCompletionOfAllGroups();
@@ -362,38 +293,16 @@ public final class OffsetGate implements Processor, CamelContextAware {
                 LOG.warn("Could not write the last batch before stopping; it will be read again: {}", e.getMessage());
             }
         }
-        synchronized (this) {
-            long deadline = clockMs.getAsLong() + STOP_WAIT_MS;
-            try {
-                while (batchesInFlight.get() > 0 && clockMs.getAsLong() < deadline) {
-                    wait(Math.max(1, deadline - clockMs.getAsLong()));
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-            if (arrived.get() > deliveredUpTo) {
-                LOG.info("Stopping with {} records not yet in the stream; they will be read again on start",
-                        arrived.get() - deliveredUpTo);
-            }
-            // their offsets were not saved, so the next start reads them again under new numbers
-            held.clear();
-            deliveredRanges.clear();
-            deliveredUpTo = arrived.get();
-            batchesInFlight.set(0);
-            failure = null;
-            lastProgressMs = clockMs.getAsLong();
+        handOver.awaitWriter(clockMs, STOP_WAIT_MS);
+        long undelivered = ledger.forgetUndelivered();
+        if (undelivered > 0) {
+            LOG.info("Stopping with {} records not yet in the stream; they will be read again on start", undelivered);
         }
+        failure = null;
     }
 
-    private AggregateProcessor aggregator() {
-        if (camelContext == null || aggregatorId == null) {
-            return null;
-        }
-        return camelContext.getProcessor(aggregatorId, AggregateProcessor.class);
-    }
-
-    synchronized long deliveredUpTo() {
-        return deliveredUpTo;
+    long deliveredUpTo() {
+        return ledger.deliveredUpTo();
     }
 
     /** The connector ({@code cdc.name}) whose offset store this gate holds back. */
@@ -427,21 +336,14 @@ public final class OffsetGate implements Processor, CamelContextAware {
     /** How long records may wait with nothing delivered before readiness goes DOWN. */
     public void setStuckAfterMs(long stuckAfterMs) {
         if (stuckAfterMs < 1) {
-            throw new IllegalArgumentException("cdc.gateStuckAfterMs must be at least 1, was " + stuckAfterMs);
+            throw new ConfigurationException("cdc.gateStuckAfterMs must be at least 1, was " + stuckAfterMs);
         }
         this.stuckAfterMs = stuckAfterMs;
     }
 
+    /** The Camel context whose health checks, meters and aggregate step the gate uses. */
     @Override
     public void setCamelContext(CamelContext camelContext) {
         this.camelContext = camelContext;
-    }
-
-    @Override
-    public CamelContext getCamelContext() {
-        return camelContext;
-    }
-
-    private record HeldWrite(long upTo, Runnable write) {
     }
 }

@@ -7,6 +7,7 @@ import java.util.function.Consumer;
 
 import dev.cacheinvalidation.config.RedisAddress;
 import dev.cacheinvalidation.redis.TopologyAwareRedis;
+import dev.cacheinvalidation.retry.Backoff;
 import io.debezium.config.Configuration;
 import io.debezium.document.DocumentReader;
 import io.debezium.document.DocumentWriter;
@@ -64,7 +65,7 @@ public class RedisUriSchemaHistory extends AbstractSchemaHistory {
         } catch (IOException e) {
             throw new SchemaHistoryException("cannot write a schema history record", e);
         }
-        long pause = 100;
+        Backoff backoff = new Backoff(100, 5000);
         for (int attempt = 1; ; attempt++) {
             try {
                 redis.commands().xadd(key, StreamEntryID.NEW_ENTRY, Map.of("schema", json));
@@ -74,8 +75,9 @@ public class RedisUriSchemaHistory extends AbstractSchemaHistory {
                     throw new SchemaHistoryException("cannot write the schema history to Redis at " + address + ": "
                             + e.getMessage(), e);
                 }
-                sleep(pause);
-                pause = Math.min(5000, pause * 2);
+                if (!backoff.pause()) {
+                    throw new SchemaHistoryException("interrupted while writing the schema history", e);
+                }
             }
         }
     }
@@ -96,15 +98,6 @@ public class RedisUriSchemaHistory extends AbstractSchemaHistory {
                 return;
             }
             after = "(" + page.get(page.size() - 1).getID();
-        }
-    }
-
-    private static void sleep(long ms) {
-        try {
-            Thread.sleep(ms);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new SchemaHistoryException("interrupted while writing the schema history", e);
         }
     }
 

@@ -7,6 +7,7 @@ import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.CopyOnWriteArrayList;
 
+import dev.cacheinvalidation.config.ConfigurationException;
 import dev.cacheinvalidation.event.ChangeEvent;
 import dev.cacheinvalidation.event.EventSize;
 import dev.cacheinvalidation.event.SkippedRecord;
@@ -41,7 +42,7 @@ class TransactionBatchStrategyTest {
      * emits the current group whatever its state. Every record gets the next arrival number, starting at 1.
      */
     private final class Aggregator {
-        final TransactionBatchStrategy strategy = new TransactionBatchStrategy();
+        final TransactionBatchStrategy strategy = strategyWithSettings();
         final List<EventBatch> emitted = new ArrayList<>();
         Exchange group;
         long sequence;
@@ -119,20 +120,6 @@ class TransactionBatchStrategyTest {
 
         void skipped() {
             offer(new SkippedRecord("schema change on cdc"));
-        }
-
-        /** The BEGIN and {@code count} changes of a transaction not ended yet: all offered so far, as read. */
-        List<ChangeEvent> openTransaction(String tx, int count) {
-            begin(tx);
-            changes(tx, count);
-            return List.copyOf(offered);
-        }
-
-        /** One transaction of {@code count} changes, then the interval's end: the batches that carry events. */
-        List<EventBatch> batchesAfterTransaction(String tx, int count) {
-            transaction(tx, count);
-            intervalCompletion();
-            return withEvents();
         }
     }
 
@@ -294,9 +281,9 @@ class TransactionBatchStrategyTest {
 
     @Test
     void transactionAboveTheHardCapIsSplit() {
-        Aggregator aggregator = new Aggregator(40, 50);
+        Aggregator aggregator = afterOneTransaction(40, 50, 120);
 
-        List<EventBatch> batches = aggregator.batchesAfterTransaction("tx-huge", 120);
+        List<EventBatch> batches = aggregator.withEvents();
         assertThat(batches).hasSizeGreaterThan(1);
         assertThat(batches).allSatisfy(b -> assertThat(b.size()).isLessThanOrEqualTo(50));
         assertThat(batches.get(0).containsSplitTransaction()).isTrue();
@@ -328,8 +315,10 @@ class TransactionBatchStrategyTest {
     @Test
     void aTransactionReadAgainFromItsStartAfterAReconnectIsWrittenOnceAndItsRecordsCovered() {
         Aggregator aggregator = new Aggregator(100, 50);
-        List<ChangeEvent> firstRead = aggregator.openTransaction("tx-reread", 70);
+        aggregator.begin("tx-reread");
+        aggregator.changes("tx-reread", 70);
         // the reader reconnects: Debezium resumes after the last whole transaction, without a second BEGIN
+        List<ChangeEvent> firstRead = List.copyOf(offered);
         firstRead.forEach(aggregator::offer);
         aggregator.changes("tx-reread", 30);
         aggregator.end("tx-reread");
@@ -345,7 +334,9 @@ class TransactionBatchStrategyTest {
     @Test
     void aTransactionWhoseBeginIsSentAgainAfterAReconnectIsWrittenOnceAndEndsAtItsRealEnd() {
         Aggregator aggregator = new Aggregator(1000, 1000);
-        List<ChangeEvent> firstRead = aggregator.openTransaction("tx-again", 71);
+        aggregator.begin("tx-again");
+        aggregator.changes("tx-again", 71);
+        List<ChangeEvent> firstRead = List.copyOf(offered);
         aggregator.begin("tx-again"); // sent again after the reconnect: it looks like the END
         firstRead.forEach(aggregator::offer);
         aggregator.changes("tx-again", 29);
@@ -377,9 +368,9 @@ class TransactionBatchStrategyTest {
 
     @Test
     void partsOfASplitTransactionFillBatchesUpToMaxEvents() {
-        Aggregator aggregator = new Aggregator(100, 50);
+        Aggregator aggregator = afterOneTransaction(100, 50, 120);
 
-        List<EventBatch> batches = aggregator.batchesAfterTransaction("tx-huge", 120);
+        List<EventBatch> batches = aggregator.withEvents();
         assertThat(batches.get(0).containsSplitTransaction()).isTrue();
         assertThat(batches).extracting(EventBatch::size).containsExactly(100, 20);
         assertThat(aggregator.allEmittedEvents()).containsExactlyElementsOf(offered);
@@ -387,9 +378,9 @@ class TransactionBatchStrategyTest {
 
     @Test
     void everyBatchHoldingPartOfASplitTransactionSaysSo() {
-        Aggregator aggregator = new Aggregator(40, 50);
+        Aggregator aggregator = afterOneTransaction(40, 50, 120);
 
-        assertThat(aggregator.batchesAfterTransaction("tx-huge", 120)).allSatisfy(b -> assertThat(b.containsSplitTransaction()).isTrue());
+        assertThat(aggregator.withEvents()).allSatisfy(b -> assertThat(b.containsSplitTransaction()).isTrue());
     }
 
     @Test
@@ -397,7 +388,10 @@ class TransactionBatchStrategyTest {
         Aggregator aggregator = new Aggregator(10, 50);
         aggregator.transaction("tx-small", 3);
 
-        List<EventBatch> batches = aggregator.batchesAfterTransaction("tx-huge", 160);
+        aggregator.transaction("tx-huge", 160);
+        aggregator.intervalCompletion();
+
+        List<EventBatch> batches = aggregator.withEvents();
         assertThat(batches).extracting(EventBatch::size).containsExactly(53, 50, 50, 10);
         assertThat(batches.get(0).firstSequence()).as("the small transaction is delivered with the first slice")
                 .isEqualTo(1);
@@ -575,14 +569,31 @@ class TransactionBatchStrategyTest {
         assertThat(ids(aggregator.allEmittedEvents())).isEqualTo(ids(offered));
     }
 
+    /** One transaction of this many events through the batching with these settings, the interval completed. */
+    private Aggregator afterOneTransaction(int maxEvents, int hardCap, int events) {
+        Aggregator aggregator = new Aggregator(maxEvents, hardCap);
+        aggregator.transaction("tx-huge", events);
+        aggregator.intervalCompletion();
+        return aggregator;
+    }
+
+    /** A strategy with the settings these tests were written for; each test changes what it is about. */
+    private static TransactionBatchStrategy strategyWithSettings() {
+        TransactionBatchStrategy strategy = new TransactionBatchStrategy();
+        strategy.setMaxEvents(100);
+        strategy.setHardCap(10_000);
+        strategy.setMaxBytes(4L << 20);
+        return strategy;
+    }
+
     @Test
     void settingsBelowOneAreRejected() {
-        TransactionBatchStrategy strategy = new TransactionBatchStrategy();
+        TransactionBatchStrategy strategy = strategyWithSettings();
 
-        assertThatThrownBy(() -> strategy.setMaxEvents(0)).isInstanceOf(IllegalArgumentException.class)
-                .hasMessageContaining("batch.maxEvents");
-        assertThatThrownBy(() -> strategy.setHardCap(0)).isInstanceOf(IllegalArgumentException.class)
-                .hasMessageContaining("batch.hardCap");
+        assertThatThrownBy(() -> strategy.setMaxEvents(0)).isInstanceOf(ConfigurationException.class)
+                .hasMessage("batch.maxEvents must be at least 1, was 0");
+        assertThatThrownBy(() -> strategy.setHardCap(0)).isInstanceOf(ConfigurationException.class)
+                .hasMessage("batch.hardCap must be at least 1, was 0");
     }
 
     /**
@@ -592,7 +603,7 @@ class TransactionBatchStrategyTest {
     @Test
     void camelAggregatorEmitsABatchAtMaxEvents() throws Exception {
         List<EventBatch> emitted = new CopyOnWriteArrayList<>();
-        TransactionBatchStrategy strategy = new TransactionBatchStrategy();
+        TransactionBatchStrategy strategy = strategyWithSettings();
         strategy.setMaxEvents(3);
         startAggregatorRoute(strategy, 60_000, emitted);
         for (long sequence = 1; sequence <= 3; sequence++) {
@@ -607,7 +618,7 @@ class TransactionBatchStrategyTest {
     @Test
     void camelAggregatorNumbersItsBatchesFromZeroWithoutGaps() throws Exception {
         List<EventBatch> emitted = new CopyOnWriteArrayList<>();
-        TransactionBatchStrategy strategy = new TransactionBatchStrategy();
+        TransactionBatchStrategy strategy = strategyWithSettings();
         strategy.setMaxEvents(2);
         startAggregatorRoute(strategy, 100, emitted);
         long arrival = 0;

@@ -14,7 +14,7 @@ class ScriptFailurePolicyTest {
     @Test
     void aRouteIdNamingNoRouteStopsTheStartWithAClearError() throws Exception {
         try (CamelContext camel = contextWithRoute("binlog")) {
-            addPolicyFor(camel, "cdc-to-stream");
+            stopping(camel, "cdc-to-stream");
 
             assertThatThrownBy(camel::start).hasStackTraceContaining("there is no route with that id")
                     .hasStackTraceContaining("'cdc-to-stream'");
@@ -24,7 +24,7 @@ class ScriptFailurePolicyTest {
     @Test
     void aRouteIdNamingTheRouteStarts() throws Exception {
         try (CamelContext camel = contextWithRoute("binlog")) {
-            addPolicyFor(camel, "binlog");
+            stopping(camel, "binlog");
 
             camel.start();
 
@@ -37,7 +37,7 @@ class ScriptFailurePolicyTest {
         try (CamelContext camel = contextWithRoute("binlog")) {
             SimpleMeterRegistry meters = new SimpleMeterRegistry();
             camel.getRegistry().bind("meters", meters);
-            addPolicyFor(camel, "binlog");
+            stopping(camel, "binlog");
 
             camel.start();
 
@@ -50,8 +50,8 @@ class ScriptFailurePolicyTest {
         assertThatThrownBy(() -> new ScriptFailurePolicy().setPolicy("ignore")).hasMessageContaining("dead-letter or fail");
     }
 
-    /** A policy for the route with that id, in the context as Camel binds a bean: context first, start later. */
-    private static void addPolicyFor(CamelContext camel, String routeId) {
+    /** A policy that stops the route with this id, in the Camel context. */
+    private static void stopping(CamelContext camel, String routeId) {
         ScriptFailurePolicy policy = new ScriptFailurePolicy();
         policy.setRouteId(routeId);
         policy.setCamelContext(camel);

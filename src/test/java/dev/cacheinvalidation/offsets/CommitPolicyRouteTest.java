@@ -30,6 +30,8 @@ class CommitPolicyRouteTest {
         gate.setMaxEventsInFlight(100);
         TransactionBatchStrategy batches = new TransactionBatchStrategy();
         batches.setMaxEvents(2);
+        batches.setHardCap(10_000);
+        batches.setMaxBytes(4L << 20);
         AtomicBoolean writerFails = new AtomicBoolean();
         try (DefaultCamelContext camel = new DefaultCamelContext()) {
             gate.setCamelContext(camel);

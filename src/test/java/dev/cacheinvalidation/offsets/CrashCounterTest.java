@@ -49,6 +49,7 @@ class CrashCounterTest {
     @Test
     void theThirdRunAtThePositionWhereTwoCrashedInvalidatesWhatTheyReadByTable() {
         CrashCounter counter = new CrashCounter();
+        counter.setEscapeAfterCrashes(2);
         run(counter, AT, false, "app.users");
         run(counter, SAME_PLACE_LATER, false, "app.users,app.users", "app.orders");
         assertThat(kept.crashes()).isEqualTo(2);
@@ -74,6 +75,7 @@ class CrashCounterTest {
     @Test
     void aCleanStopOrAPositionSavedFurtherIsNoCrash() {
         CrashCounter counter = new CrashCounter();
+        counter.setEscapeAfterCrashes(2);
         run(counter, AT, true, "app.users");
         run(counter, AT, true, "app.users");
         List<SourceChange> third = run(counter, AT, false, "app.users");
@@ -89,6 +91,7 @@ class CrashCounterTest {
     @Test
     void aRunThatReadsNothingIsNotCounted() {
         CrashCounter counter = new CrashCounter();
+        counter.setEscapeAfterCrashes(2);
         for (int i = 0; i < 3; i++) {
             run(counter, AT, false);
         }
@@ -98,6 +101,7 @@ class CrashCounterTest {
     @Test
     void onlyARunStartingWhereOneCrashedNotesEveryTransaction() {
         CrashCounter counter = new CrashCounter();
+        counter.setEscapeAfterCrashes(2);
         run(counter, AT, false, "a.t", "a.t", "a.t");
         assertThat(store).hasSize(1);
         store.clear();

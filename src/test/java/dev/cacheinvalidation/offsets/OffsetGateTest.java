@@ -168,12 +168,12 @@ class OffsetGateTest {
         other.setConnectorName("users");
         other.start();
         try {
-            assertThat(new RunningGates().find("orders")).isSameAs(gate);
-            assertThat(new RunningGates().find("users")).isSameAs(other);
+            assertThat(ConnectorGates.find("orders")).isSameAs(gate);
+            assertThat(ConnectorGates.find("users")).isSameAs(other);
         } finally {
             other.stop();
         }
-        assertThatThrownBy(() -> new RunningGates().find("users")).hasMessageContaining("no offset gate runs for the connector 'users'");
+        assertThatThrownBy(() -> ConnectorGates.find("users")).hasMessageContaining("no offset gate runs for the connector 'users'");
     }
 
     @Test
@@ -196,12 +196,12 @@ class OffsetGateTest {
         second.setConnectorName("orders");
 
         assertThatThrownBy(second::start).hasMessageContaining("already runs the connector 'orders'");
-        assertThat(new RunningGates().find("orders")).isSameAs(gate);
+        assertThat(ConnectorGates.find("orders")).isSameAs(gate);
     }
 
     @Test
     void anOffsetStoreWithoutConnectorNameGetsAClearError() {
-        assertThatThrownBy(() -> new RunningGates().find(null)).hasMessageContaining(GatedOffsetBackingStore.CONNECTOR);
+        assertThatThrownBy(() -> ConnectorGates.find(null)).hasMessageContaining(GatedOffsetBackingStore.CONNECTOR);
     }
 
     @Test
