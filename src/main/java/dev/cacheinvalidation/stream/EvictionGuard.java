@@ -2,7 +2,6 @@ package dev.cacheinvalidation.stream;
 
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
@@ -23,23 +22,23 @@ import org.slf4j.LoggerFactory;
 final class EvictionGuard {
 
     private static final Logger LOG = LoggerFactory.getLogger(EvictionGuard.class);
-    /**
-     * When the problem of each Redis (named without its password) was last logged: the guards of one Redis (the
-     * producers' and the consumer's of one process) say it once per round of checks, not once each.
-     */
-    private static final Map<String, Long> LAST_SAID = new ConcurrentHashMap<>();
-
     private final GroupCommands client;
     private final String stream;
     private volatile String problem;
     private final long intervalMs;
+    /**
+     * When the problem of each Redis (named without its password) was last logged, shared by the guards of one
+     * component: the guards of one Redis (the producers' and the consumer's) say it once per round, not once each.
+     */
+    private final Map<String, Long> lastSaid;
     private ScheduledExecutorService checks;
 
     /** Checks every {@code intervalMs} after the first check (0: none after it). */
-    EvictionGuard(GroupCommands client, String stream, long intervalMs) {
+    EvictionGuard(GroupCommands client, String stream, long intervalMs, Map<String, Long> lastSaid) {
         this.client = client;
         this.stream = stream;
         this.intervalMs = intervalMs;
+        this.lastSaid = lastSaid;
     }
 
     /** The first check, then one every {@code intervalMs}. */
@@ -89,7 +88,7 @@ final class EvictionGuard {
     /** True unless another guard of the same Redis said its problem in this round (half an interval). */
     boolean firstToSayIt(long nowMs) {
         boolean[] first = {false};
-        LAST_SAID.compute(client.toString(), (redis, saidAt) -> {
+        lastSaid.compute(client.toString(), (redis, saidAt) -> {
             if (saidAt == null || nowMs - saidAt >= intervalMs / 2) {
                 first[0] = true;
                 return nowMs;

@@ -12,7 +12,8 @@ record GuardedClient(StreamClient client, EvictionGuard guard, CamelContext cont
     static GuardedClient open(RedisStreamEndpoint endpoint, Object owner, int connections, String clientName) {
         RedisStreamConfiguration config = endpoint.getConfiguration();
         StreamClient client = endpoint.createClient(connections, clientName);
-        EvictionGuard guard = new EvictionGuard(client, config.getStream(), config.getEvictionCheckMs());
+        EvictionGuard guard = new EvictionGuard(client, config.getStream(), config.getEvictionCheckMs(),
+                endpoint.getComponent().evictionProblemsSaid());
         try {
             guard.start(endpoint.getCamelContext(), owner);
         } catch (RuntimeException refused) {

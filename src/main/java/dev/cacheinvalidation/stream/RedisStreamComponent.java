@@ -1,6 +1,7 @@
 package dev.cacheinvalidation.stream;
 
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 import org.apache.camel.Endpoint;
 import org.apache.camel.spi.Metadata;
@@ -17,6 +18,12 @@ public class RedisStreamComponent extends DefaultComponent {
     private String redisUri;
     @Metadata(defaultValue = "0", description = "The endpoints' waitReplicas unless an endpoint sets its own")
     private int waitReplicas;
+    /** When each Redis's eviction problem was last logged, for the guards of all endpoints (see EvictionGuard). */
+    private final Map<String, Long> evictionProblemsSaid = new ConcurrentHashMap<>();
+
+    Map<String, Long> evictionProblemsSaid() {
+        return evictionProblemsSaid;
+    }
 
     @Override
     protected Endpoint createEndpoint(String uri, String remaining, Map<String, Object> parameters) throws Exception {

@@ -24,6 +24,11 @@ public class RedisStreamEndpoint extends DefaultEndpoint {
     }
 
     @Override
+    public RedisStreamComponent getComponent() {
+        return (RedisStreamComponent) super.getComponent();
+    }
+
+    @Override
     public Producer createProducer() {
         return new RedisStreamProducer(this);
     }
