@@ -79,7 +79,7 @@ public final class SettingsCheck {
         kinds.put("script.file", SettingKind.existingFiles());
         kinds.put("script.contexts", count(1));
         kinds.put("script.timeoutMs", durationMs(1));
-        kinds.put("script.memMb", count(1));
+        kinds.put("script.memMb", count(0)); // 0: no limit of the script's own
         kinds.put("script.retries", count(0));
         kinds.put("script.onFailure", oneOf("dead-letter", "fail"));
         kinds.put("script.reloadCheckMs", durationMs(0));
