@@ -55,7 +55,7 @@ final class GroupReader implements Runnable {
                     .description("Times the stream or its group disappeared under a running worker (eviction,"
                             + " FLUSHALL, DEL), each a range of changes that may not have been invalidated")
                     .tags(tags).register(meters);
-            Gauge.builder("redis_stream_entries_awaiting_second_pass", awaitingRedelete::get)
+            Gauge.builder("redis_stream_entries_awaiting_redelete", awaitingRedelete::get)
                     .description("Entries processed once and held, unacknowledged, for their redelete").tags(tags)
                     .register(meters);
         }

@@ -64,7 +64,7 @@ class RedeleteIT {
                     URI.create("http://127.0.0.1:" + port + "/observe/metrics")).build(),
                     HttpResponse.BodyHandlers.ofString()).body();
             assertThat(metrics).containsPattern("cache_invalidation_keys_redeleted_total(\\{[^}]*\\})? 1\\.0")
-                    .contains("redis_stream_entries_awaiting_second_pass");
+                    .contains("redis_stream_entries_awaiting_redelete");
         } finally {
             try (Jedis jedis = servers.redis()) {
                 jedis.del(STREAM, KEY, CONTROL);
