@@ -1,13 +1,9 @@
 package dev.cacheinvalidation;
 
 import java.io.IOException;
-import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -19,6 +15,8 @@ import dev.cacheinvalidation.config.EnvOrFilePropertiesFunction;
 import dev.cacheinvalidation.config.SettingsCheck;
 import dev.cacheinvalidation.health.ProcessEnd;
 import dev.cacheinvalidation.pipelinefile.PipelineFile;
+import dev.cacheinvalidation.pipelinefile.PipelineFilePropertiesSource;
+import dev.cacheinvalidation.pipelinefile.PipelineSettings;
 import dev.cacheinvalidation.recovery.Redrive;
 import dev.cacheinvalidation.recovery.Replay;
 import dev.cacheinvalidation.recovery.Validate;
@@ -160,6 +158,8 @@ public final class Application {
             });
         }
         main.configure().setBasePackageScanEnabled(false);
+        // this launcher applies a pipeline file itself (usePipelineFile, SeveralPipelines): the bean camel run uses gets none
+        main.addOverrideProperty(PipelineFilePropertiesSource.FILE_SETTING, "");
         main.setPropertyPlaceholderLocations(sources.packagedProperties() ? PACKAGED_PROPERTIES_LOCATION
                 : PROPERTIES_LOCATION);
         String routes = role.routesIncludePattern(sources.packagedRoutes());
@@ -297,52 +297,18 @@ public final class Application {
     }
 
     /**
-     * The pipeline file's settings, with {@code script.file}: the inline script is written to a file of a temporary
-     * directory of the process's own (removed at exit) and {@code script.file} names it; without a script in the
-     * file, where the settings are the jar's and the working directory lacks the default script files, the jar's
-     * copies of them are written there instead.
+     * The pipeline file's settings, with {@code script.file} ({@link PipelineSettings}): where the settings are the
+     * jar's and the working directory lacks the default script files, the jar's copies of them stand in for a script
+     * the file does not have.
      */
     static Map<String, String> pipelineSettings(PipelineFile pipeline, Sources sources) throws IOException {
-        org.slf4j.Logger log = LoggerFactory.getLogger(Application.class);
-        Map<String, String> settings = new LinkedHashMap<>(pipeline.settings());
-        PipelineFile.Script script = pipeline.script().orElse(null);
         boolean defaultScripts = DEFAULT_SCRIPTS.stream().allMatch(file -> Files.isRegularFile(Path.of(file)));
-        String scriptNote = "";
-        if (script != null || sources.packagedProperties() && !defaultScripts) {
-            Path directory = Files.createTempDirectory("cache-invalidation-pipeline"); // the owner's only
-            directory.toFile().deleteOnExit();
-            List<String> files = new ArrayList<>();
-            if (script != null) {
-                String name = script.id().matches("[A-Za-z0-9._-]+") ? script.id() + ".js" : "script.js";
-                Path file = Files.writeString(directory.resolve(name), script.source(), StandardCharsets.UTF_8);
-                file.toFile().deleteOnExit();
-                files.add(file.toString());
-                scriptNote = "; processor " + script.id() + ": lines " + script.line() + " to "
-                        + (script.line() + script.source().lines().count() - 1) + " of the file, run as " + file;
-            } else {
-                for (String packaged : DEFAULT_SCRIPTS) {
-                    Path file = directory.resolve(Path.of(packaged).getFileName());
-                    try (InputStream in = Application.class.getClassLoader().getResourceAsStream(PACKAGED + packaged)) {
-                        if (in == null) {
-                            throw new ConfigurationException(packaged + " is neither in " + Path.of("").toAbsolutePath()
-                                    + " nor in the jar");
-                        }
-                        Files.copy(in, file);
-                    }
-                    file.toFile().deleteOnExit();
-                    files.add(file.toString());
-                }
-                scriptNote = "; script: the jar's " + String.join(" and ", DEFAULT_SCRIPTS);
-            }
-            settings.put("script.file", String.join(",", files));
-        }
-        log.info("Pipeline file {}: pipeline {}{}; from it: {}{}{}", pipeline.file(), pipeline.name(),
-                pipeline.tenant() == null ? "" : " of tenant " + pipeline.tenant(), String.join(", ", settings.keySet()),
-                scriptNote, sources.packagedRoutes() || sources.packagedProperties() ? "; the jar's "
+        List<String> jarScripts = sources.packagedProperties() && !defaultScripts ? DEFAULT_SCRIPTS : List.of();
+        return PipelineSettings.of(pipeline, PACKAGED, jarScripts, sources.packagedRoutes()
+                || sources.packagedProperties() ? "; the jar's "
                         + (sources.packagedRoutes() ? "routes" + (sources.packagedProperties() ? " and " : "") : "")
                         + (sources.packagedProperties() ? "application.properties" : "")
                         + " (not in the working directory)" : "");
-        return settings;
     }
 
     private static ConfigurationException configurationProblem(Throwable e) {

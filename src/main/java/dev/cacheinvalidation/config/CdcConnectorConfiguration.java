@@ -1,14 +1,18 @@
 package dev.cacheinvalidation.config;
 
+import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Properties;
 
 import dev.cacheinvalidation.offsets.GatedOffsetBackingStore;
 import dev.cacheinvalidation.offsets.RedisOffsetStore;
 import dev.cacheinvalidation.offsets.RedisUriSchemaHistory;
+import dev.cacheinvalidation.pipelinefile.PipelineFilePropertiesSource;
 import org.apache.camel.CamelContext;
 import org.apache.camel.CamelContextAware;
 import org.apache.camel.component.debezium.configuration.ConfigurationValidation;
 import org.apache.camel.component.debezium.mysql.configuration.MySqlConnectorEmbeddedDebeziumConfiguration;
+import org.apache.camel.support.PropertyBindingSupport;
 
 /**
  * The {@code debezium-mysql:} component's configuration for the pipeline: Debezium's plumbing, so that the route
@@ -19,6 +23,9 @@ import org.apache.camel.component.debezium.mysql.configuration.MySqlConnectorEmb
  */
 public class CdcConnectorConfiguration extends MySqlConnectorEmbeddedDebeziumConfiguration
         implements CamelContextAware {
+
+    /** This bean's lines in application.properties. */
+    static final String BEAN_SETTINGS = "camel.beans.cdcConnector.";
 
     private String dsn;
     private String dataDir;
@@ -54,6 +61,7 @@ public class CdcConnectorConfiguration extends MySqlConnectorEmbeddedDebeziumCon
      */
     @Override
     protected ConfigurationValidation validateConnectorConfiguration() {
+        bindAgainWithPipelineFile();
         CdcSource source = checkedSource();
         setDatabaseHostname(source.dsn().host());
         setDatabasePort(source.dsn().port());
@@ -84,6 +92,28 @@ public class CdcConnectorConfiguration extends MySqlConnectorEmbeddedDebeziumCon
             additional.put(RedisUriSchemaHistory.REDIS_URI, redisUri);
         }
         return super.validateConnectorConfiguration();
+    }
+
+    /**
+     * Under {@code camel run} with a pipeline file ({@link PipelineFilePropertiesSource}): Camel Main resolved this
+     * bean's settings ({@value #BEAN_SETTINGS}* of application.properties) before the file's source existed, so they
+     * are bound again here, where the file's values win as everywhere else.
+     */
+    private void bindAgainWithPipelineFile() {
+        if (camelContext == null || camelContext.getPropertiesComponent().getPropertiesSources().stream()
+                .noneMatch(PipelineFilePropertiesSource.class::isInstance)) {
+            return;
+        }
+        Map<String, Object> values = new LinkedHashMap<>();
+        // all of them, filtered here: Camel JBang 4.10's own source answers a filtered load with nothing
+        Properties all = camelContext.getPropertiesComponent().loadProperties();
+        for (String key : all.stringPropertyNames()) {
+            if (key.startsWith(BEAN_SETTINGS)) {
+                values.put(key.substring(BEAN_SETTINGS.length()),
+                        camelContext.resolvePropertyPlaceholders(all.getProperty(key)));
+            }
+        }
+        PropertyBindingSupport.build().withCamelContext(camelContext).withTarget(this).withProperties(values).bind();
     }
 
     /** The server behind the DSN, checked once per Camel context: through {@code {{mysql:}}}'s function. */

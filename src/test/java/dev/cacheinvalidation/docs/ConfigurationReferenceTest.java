@@ -25,7 +25,8 @@ class ConfigurationReferenceTest {
             "camel.health.enabled", "camel.management.infoEnabled", "camel.management.devConsoleEnabled",
             "camel.management.jolokiaEnabled", "camel.management.uploadEnabled", "camel.management.downloadEnabled",
             "camel.management.sendEnabled", "camel.main.autoConfigurationLogSummary",
-            "camel.beans.cdcConnector", "camel.component.debezium-mysql.configuration");
+            "camel.beans.cdcConnector", "camel.component.debezium-mysql.configuration", "camel.beans.pipelineFile",
+            "camel.beans.pipelineFile.file");
     /** The connector configuration's properties: each is a {@code cdc.*} key of the table, passed on. */
     private static final String CONNECTOR_BEAN = "camel.beans.cdcConnector.";
     /** The redis-stream component's options: each is a {@code stream.*} key of the table, passed on. */

@@ -15,6 +15,7 @@ import java.sql.Connection;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -26,6 +27,7 @@ import dev.cacheinvalidation.it.AppProcess;
 import dev.cacheinvalidation.it.SeedScenario;
 import dev.cacheinvalidation.it.SeedScenarioCase;
 import org.awaitility.Awaitility;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.w3c.dom.Element;
@@ -51,43 +53,91 @@ class CamelJBangIT extends SeedScenarioCase {
     private static final String NAME = "camel-jbang-it";
     private static final List<String> ALICE_KEYS = SeedScenario.aliceKeys("alice.jbang@example.com");
 
+    private static final Path PIPELINE_FILE = Path.of("src/test/resources/deltaforge/cache-invalidation.yaml")
+            .toAbsolutePath();
+
     @TempDir
     Path dataDir;
 
-    @Test
-    void camelRunOfTheRoutesLoadsThemAndAnUpdateDeletesTheKeysOfTheRow() throws Exception {
+    /** What every case needs: our artifact, named by application.properties, in the local Maven repository. */
+    @BeforeAll
+    static void installOurArtifact() throws Exception {
         String artifact = "dev.cacheinvalidation:cache-invalidation:" + projectVersion();
         assertThat(jbangDependencies())
                 .as("application.properties must name our artifact for camel run: camel.jbang.dependencies = " + artifact)
                 .contains(artifact);
         installPackagedArtifact();
+    }
 
+    @Test
+    void camelRunOfTheRoutesLoadsThemAndAnUpdateDeletesTheKeysOfTheRow() throws Exception {
         int port = AppProcess.freePort();
-        try (AppProcess camel = camelRun(port)) {
-            camel.awaitLine("Started cdc-to-stream", STARTUP);
-            camel.awaitLine("Started invalidation-worker", STARTUP);
-            camel.awaitLine("Connected to binlog", STARTUP);
+        try (AppProcess camel = camelRun(port, Map.of())) {
+            awaitStarted(camel);
             assertThat(camel.output()).contains("Apache Camel (JBang)");
-
-            setKeys();
-            try (Connection db = servers.admin(); Statement statement = db.createStatement()) {
-                statement.executeUpdate("UPDATE app.users SET email = 'alice.jbang@example.com' WHERE id = 1");
-            }
-            try (Jedis jedis = servers.redis()) {
-                Awaitility.await("the keys of alice deleted").atMost(DELIVERY).pollInterval(Duration.ofMillis(100))
-                        .until(() -> ALICE_KEYS.stream().noneMatch(jedis::exists));
-                assertThat(SeedScenario.CONTROL).allSatisfy(key -> assertThat(jedis.exists(key)).as(key).isTrue());
-            }
-            camel.awaitLine("Invalidated 5 keys for app.users", DELIVERY);
+            updateDeletesAlicesKeys(camel);
             assertThat(health(port)).as("GET /q/health").contains("\"UP\"");
         }
     }
 
     /**
-     * {@code scripts/camel-jbang.sh run routes/*.yaml application.properties} through bash, so the glob is the
-     * user's; the test only adds its own connector name, data directory, stream and health port.
+     * A DeltaForge user's {@code camel run}: the example's pipeline file named by {@code PIPELINE_FILE}, its settings
+     * and its inline script in use, the connector's too (the file here captures no {@code app.products}), and the
+     * seed's scenario ends as with {@code java -jar}.
      */
-    private AppProcess camelRun(int port) throws IOException {
+    @Test
+    void camelRunWithThePipelineFileOfTheEnvironment() throws Exception {
+        Path file = Files.writeString(dataDir.resolve("cache-invalidation.yaml"),
+                Files.readString(PIPELINE_FILE).replace("- app.products", "- app.orders"));
+        try (AppProcess camel = camelRun(AppProcess.freePort(), Map.of("PIPELINE_FILE", file.toString()))) {
+            awaitStarted(camel);
+            assertThat(camel.output()).contains("Pipeline file " + file + ": pipeline cache-invalidation of"
+                    + " tenant acme", "processor generate-cache-keys: lines 21 to 89 of the file, run as ",
+                    "table.include.list = app.users,app.orders,app.inventory")
+                    .doesNotContain("cdc-secret");
+            updateDeletesAlicesKeys(camel);
+        }
+    }
+
+    @Test
+    void camelRunRefusesAMisspeltKeyOfThePipelineFileNamingItsPathAndLine() throws Exception {
+        String text = Files.readString(PIPELINE_FILE).replace("max_events: 100", "max_event: 100");
+        Path file = Files.writeString(dataDir.resolve("misspelt.yaml"), text);
+        int line = text.lines().toList().indexOf("    max_event: 100") + 1;
+        try (AppProcess camel = camelRun(AppProcess.freePort(), Map.of("PIPELINE_FILE", file.toString()))) {
+            assertThat(camel.awaitExit(STARTUP)).as("exit code of a refused start").isNotZero();
+            assertThat(camel.output()).contains("pipeline file " + file,
+                    "spec.batch.max_event: unknown key (line " + line + ")")
+                    .doesNotContain("Started cdc-to-stream");
+        }
+    }
+
+    private static void awaitStarted(AppProcess camel) {
+        camel.awaitLine("Started cdc-to-stream", STARTUP);
+        camel.awaitLine("Started invalidation-worker", STARTUP);
+        camel.awaitLine("Connected to binlog", STARTUP);
+    }
+
+    /** The seed's scenario: alice's email changed, her five keys deleted and no other. */
+    private void updateDeletesAlicesKeys(AppProcess camel) throws Exception {
+        SeedScenario.setKeys(servers, "alice.jbang@example.com");
+        try (Connection db = servers.admin(); Statement statement = db.createStatement()) {
+            statement.executeUpdate("UPDATE app.users SET email = 'alice.jbang@example.com' WHERE id = 1");
+        }
+        try (Jedis jedis = servers.redis()) {
+            Awaitility.await("the keys of alice deleted").atMost(DELIVERY).pollInterval(Duration.ofMillis(100))
+                    .until(() -> ALICE_KEYS.stream().noneMatch(jedis::exists));
+            assertThat(SeedScenario.CONTROL).allSatisfy(key -> assertThat(jedis.exists(key)).as(key).isTrue());
+        }
+        camel.awaitLine("Invalidated 5 keys for app.users", DELIVERY);
+    }
+
+    /**
+     * {@code scripts/camel-jbang.sh run routes/*.yaml application.properties} through bash, so the glob is the
+     * user's; the test only adds its own connector name, data directory, stream and health port, and {@code env} to
+     * MYSQL_DSN and REDIS_URI.
+     */
+    private AppProcess camelRun(int port, Map<String, String> env) throws IOException {
         String serverId = Integer.toString(10_000 + Math.floorMod(NAME.hashCode(), 50_000));
         List<String> command = new ArrayList<>(List.of("bash", "-c",
                 "exec scripts/camel-jbang.sh run routes/*.yaml application.properties \"$@\"", "camel"));
@@ -99,12 +149,10 @@ class CamelJBangIT extends SeedScenarioCase {
                 "--prop=worker.blockMs=500",
                 // Camel 4.12+ would open its management port 8080 too; several processes share this machine
                 "--prop=camel.management.enabled=false"));
-        return AppProcess.start(command, Map.of("MYSQL_DSN", servers.mysqlDsn(), "REDIS_URI", servers.redisUri()),
-                Path.of("").toAbsolutePath());
-    }
-
-    private void setKeys() {
-        SeedScenario.setKeys(servers, "alice.jbang@example.com");
+        Map<String, String> variables = new HashMap<>(env);
+        variables.put("MYSQL_DSN", servers.mysqlDsn());
+        variables.put("REDIS_URI", servers.redisUri());
+        return AppProcess.start(command, variables, Path.of("").toAbsolutePath());
     }
 
     private static String health(int port) throws Exception {
