@@ -159,7 +159,7 @@ public final class Application {
         }
         main.configure().setBasePackageScanEnabled(false);
         // this launcher applies a pipeline file itself (usePipelineFile, SeveralPipelines): the bean camel run uses gets none
-        main.addOverrideProperty(PipelineFilePropertiesSource.FILE_SETTING, "");
+        main.addOverrideProperty(PipelineFilePropertiesSource.FILE_SETTING, PipelineFilePropertiesSource.NO_FILE);
         main.setPropertyPlaceholderLocations(sources.packagedProperties() ? PACKAGED_PROPERTIES_LOCATION
                 : PROPERTIES_LOCATION);
         String routes = role.routesIncludePattern(sources.packagedRoutes());

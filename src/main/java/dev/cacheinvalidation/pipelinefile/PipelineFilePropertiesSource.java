@@ -25,8 +25,10 @@ import org.apache.camel.spi.LoadablePropertiesSource;
  */
 public final class PipelineFilePropertiesSource implements LoadablePropertiesSource, Ordered, CamelContextAware {
 
-    /** The setting of application.properties that gives the bean its file; java -jar overrides it with nothing. */
+    /** The setting of application.properties that gives the bean its file; java -jar overrides it with {@link #NO_FILE}. */
     public static final String FILE_SETTING = "camel.beans.pipelineFile.file";
+    /** No file: what java -jar gives the bean (Camel refuses an empty value there), as it applies the file itself. */
+    public static final String NO_FILE = "none";
 
     /** Ahead of the properties files, which Camel ranks from 100 on in the order of their locations. */
     public static final int ORDER = 50;
@@ -47,9 +49,9 @@ public final class PipelineFilePropertiesSource implements LoadablePropertiesSou
         this.environment = environment;
     }
 
-    /** The pipeline file ({@code PIPELINE_FILE}); empty: none, nothing is added. */
+    /** The pipeline file ({@code PIPELINE_FILE}); empty or {@link #NO_FILE}: none, nothing is added. */
     public void setFile(String file) {
-        this.file = file == null || file.isBlank() ? null : file;
+        this.file = file == null || file.isBlank() || NO_FILE.equals(file) ? null : file;
         addToContext();
     }
 

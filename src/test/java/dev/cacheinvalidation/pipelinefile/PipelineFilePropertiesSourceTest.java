@@ -76,6 +76,10 @@ class PipelineFilePropertiesSourceTest {
             PipelineFilePropertiesSource none = source(null);
             none.setCamelContext(context);
             assertThat(context.getPropertiesComponent().getPropertiesSources()).doesNotContain(none);
+            PipelineFilePropertiesSource launchers = source(null);
+            launchers.setFile(PipelineFilePropertiesSource.NO_FILE);
+            launchers.setCamelContext(context);
+            assertThat(context.getPropertiesComponent().getPropertiesSources()).doesNotContain(launchers);
             PipelineFilePropertiesSource seed = source(SEED);
             seed.setCamelContext(context);
             assertThat(context.getPropertiesComponent().getPropertiesSources()).contains(seed);
