@@ -25,7 +25,7 @@ public class CdcConnectorConfiguration extends MySqlConnectorEmbeddedDebeziumCon
         implements CamelContextAware {
 
     /** This bean's lines in application.properties. */
-    static final String BEAN_SETTINGS = "camel.beans.cdcConnector.";
+    public static final String BEAN_SETTINGS = "camel.beans.cdcConnector.";
 
     private String dsn;
     private String dataDir;

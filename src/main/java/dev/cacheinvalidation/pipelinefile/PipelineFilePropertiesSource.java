@@ -121,7 +121,7 @@ public final class PipelineFilePropertiesSource implements LoadablePropertiesSou
         }
         if (settings == null) {
             try {
-                settings = file == null || file.isBlank() ? Map.of()
+                settings = file == null ? Map.of()
                         : PipelineSettings.of(PipelineFile.load(Path.of(file), environment), "", List.of(), "");
             } catch (ConfigurationException e) {
                 refusal = e;

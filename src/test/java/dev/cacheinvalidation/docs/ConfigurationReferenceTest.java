@@ -12,6 +12,7 @@ import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import dev.cacheinvalidation.config.CdcConnectorConfiguration;
 import org.junit.jupiter.api.Test;
 
 /** The configuration table (docs/configuration.md) and application.properties name the same keys, with the same defaults. */
@@ -28,7 +29,7 @@ class ConfigurationReferenceTest {
             "camel.beans.cdcConnector", "camel.component.debezium-mysql.configuration", "camel.beans.pipelineFile",
             "camel.beans.pipelineFile.file");
     /** The connector configuration's properties: each is a {@code cdc.*} key of the table, passed on. */
-    private static final String CONNECTOR_BEAN = "camel.beans.cdcConnector.";
+    private static final String CONNECTOR_BEAN = CdcConnectorConfiguration.BEAN_SETTINGS;
     /** The redis-stream component's options: each is a {@code stream.*} key of the table, passed on. */
     private static final String STREAM_COMPONENT = "camel.component.redis-stream.";
 

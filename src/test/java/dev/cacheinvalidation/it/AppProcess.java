@@ -1,7 +1,6 @@
 package dev.cacheinvalidation.it;
 
 import java.io.BufferedReader;
-import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.Writer;
